@@ -52,7 +52,8 @@ def size_shift(
     big = b"L" * large_size
     with RawClient(port) as c:
         for start in range(0, small, 1000):
-            c.set_many([key16(b"s:", i) for i in range(start, min(small, start + 1000))], FILL_VALUE)
+            keys = [key16(b"s:", i) for i in range(start, min(small, start + 1000))]
+            c.set_many(keys, FILL_VALUE)
         step = 0.05  # one paced batch every 50 ms
         per_batch = max(1, round(large * step / spread_seconds))
         t0 = time.perf_counter()
