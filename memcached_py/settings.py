@@ -106,6 +106,16 @@ class Settings:
     ssl_kernel_tls: bool = False
     ssl_min_version: int = 2  # 0 tls1.0, 1 tls1.1, 2 tls1.2, 3 tls1.3
     ssl_handshake_timeout: float = 10.0  # seconds; ours (memcached has none)
+    # -- accepted for compatibility, no effect here ----------------------------
+    enable_largepages: bool = False  # -L
+    napi_ids: int = 0  # -N
+    sock_cookie_id: int = 0  # -o sock_cookie_id
+    relaxed_privileges: bool = False  # -o relaxed_privileges
+
+    @property
+    def serves_tcp(self) -> bool:
+        """memcached semantics: ``-s`` disables TCP, and so does ``-p 0``."""
+        return self.unix_socket is None and self.port != 0
 
     def replace(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests, runtime memlimit)."""
