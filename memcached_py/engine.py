@@ -1,0 +1,450 @@
+"""memcached semantics over ``slab.Store``: storage rules, TTLs, CAS, counters.
+
+The engine is synchronous and I/O-free (no trio): one call is one atomic
+operation. It does not know the wire format; ``protocol.text`` and
+``protocol.meta`` parse requests, call these methods, and encode results.
+
+Times: ``clock()`` gives whole seconds (unix time in the daemon). Client TTLs
+go through :meth:`Engine.realtime` (memcached's ``realtime()``): 0 = never,
+``<= 30 days`` relative, above that absolute unix time, negative = expired at
+once (-1 is given to the store, which treats any past time as expired).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Protocol
+
+from memcached_py.settings import Settings
+from memcached_py.stats import ServerCounters
+from slab._types import (
+    CAS_SIZE,
+    ITEM_HEADER_SIZE,
+    Item,
+    OutOfMemory,
+    ReassignResult,
+    SlabConfig,
+    TooLarge,
+)
+
+if TYPE_CHECKING:
+    from memcached_py.auth import AuthTable
+    from memcached_py.watch import WatchHub
+
+#: 30 days: TTLs up to this are relative, above it absolute unix times.
+REALTIME_MAXDELTA = 60 * 60 * 24 * 30
+U64_MASK = (1 << 64) - 1
+
+
+class ServerControl(Protocol):
+    """What the engine needs from the server (implemented by ``server.Server``)."""
+
+    def request_shutdown(self, graceful: bool) -> None: ...
+
+    def refresh_certs(self) -> str | None: ...
+
+    def connection_stats(self) -> list[tuple[str, str]]: ...
+
+    def tls_stats(self) -> list[tuple[str, str]]: ...
+
+
+class StoreAPI(Protocol):
+    """The subset of ``slab.Store`` (slab/API.md) the engine uses."""
+
+    automove: int
+    config: SlabConfig
+
+    def get(self, key: bytes, *, bump: bool = True) -> Item | None: ...
+    def contains(self, key: bytes) -> bool: ...
+    def set(
+        self,
+        key: bytes,
+        value: bytes,
+        flags: int,
+        exptime: int,
+        *,
+        cas: int | None = None,
+        key_is_binary: bool = False,
+        stale: bool = False,
+        win_token_sent: bool = False,
+        fetched: bool = False,
+    ) -> int: ...
+    def delete(self, key: bytes) -> bool: ...
+    def touch(self, key: bytes, exptime: int) -> Item | None: ...
+    def update(
+        self,
+        key: bytes,
+        *,
+        exptime: int | None = None,
+        cas: int | None = None,
+        new_cas: bool = False,
+        stale: bool | None = None,
+        win_token_sent: bool | None = None,
+    ) -> bool: ...
+    def next_cas(self) -> int: ...
+    def count(self, slab_class: int, stat: str) -> None: ...
+    def flush_all(self, at: int | None = None) -> None: ...
+    def crawl_step(self, budget: int = 1000) -> int: ...
+    def set_memory_limit(self, limit_bytes: int) -> bool: ...
+    def reassign(self, src: int, dst: int) -> ReassignResult: ...
+    def __len__(self) -> int: ...
+    def items(self, slab_class: int | None = None) -> Iterator[Item]: ...
+    def stats(self) -> dict[str, int]: ...
+    def slab_stats(self) -> list[tuple[str, int]]: ...
+    def item_stats(self) -> list[tuple[str, int]]: ...
+    def size_stats(self) -> list[tuple[str, int]] | None: ...
+    def reset_stats(self) -> None: ...
+
+
+class Result(enum.IntEnum):
+    """Outcome of a storage / delete / arithmetic / touch operation."""
+
+    STORED = 0
+    NOT_STORED = 1
+    EXISTS = 2
+    NOT_FOUND = 3
+    TOO_LARGE = 4
+    NO_MEMORY = 5
+    DELETED = 6
+    TOUCHED = 7
+    NON_NUMERIC = 8
+
+
+class Mode(enum.IntEnum):
+    """Storage modes (classic command / meta ``M`` flag)."""
+
+    SET = 0
+    ADD = 1
+    REPLACE = 2
+    APPEND = 3
+    PREPEND = 4
+    CAS = 5
+
+
+_MODE_NAMES = ("set", "add", "replace", "append", "prepend", "cas")
+_STORE_STATUS = {
+    Result.STORED: "stored",
+    Result.NOT_STORED: "not_stored",
+    Result.EXISTS: "exists",
+    Result.NOT_FOUND: "not_found",
+    Result.TOO_LARGE: "too_large",
+    Result.NO_MEMORY: "no_memory",
+}
+
+
+def parse_u64_value(value: bytes) -> int | None:
+    """memcached ``safe_strtoull`` on an item's data; None = non-numeric."""
+    n = len(value)
+    i = 0
+    while i < n and value[i] in b" \t\n\v\f\r":
+        i += 1
+    if i < n and value[i] == 0x2B:  # '+'
+        i += 1
+    j = i
+    while j < n and 0x30 <= value[j] <= 0x39:
+        j += 1
+    if j == i:
+        return None
+    if j < n and value[j] not in b" \t\n\v\f\r":
+        return None
+    if j - i > 20:
+        stripped = value[i:j].lstrip(b"0")
+        if len(stripped) > 20:
+            return None
+    v = int(value[i:j])
+    if v > U64_MASK:
+        return None
+    return v
+
+
+class Engine:
+    """memcached command semantics; see module docstring."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: StoreAPI,
+        clock: Callable[[], int],
+        control: ServerControl | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.control = control
+        self.counters = ServerCounters()
+        self.auth: AuthTable | None = None
+        self.started = clock()
+        self.cas_enabled = not settings.disable_cas
+        self.detail_enabled = settings.detail_enabled
+        self.detail_delim = settings.stats_prefix_delimiter.encode() or b":"
+        #: prefix -> [gets, hits, sets, deletes] for ``stats detail``
+        self.detail: dict[bytes, list[int]] = {}
+        self.oldest_live = 0
+        self.watch: WatchHub | None = None  # set by watch.py when a watcher exists
+        self.lru_crawler_enabled = settings.lru_crawler
+
+    # ------------------------------------------------------------------ time
+    def realtime(self, exptime: int) -> int:
+        """Client TTL -> absolute store time (0 never, -1 already expired)."""
+        if exptime == 0:
+            return 0
+        if exptime < 0:
+            return -1
+        if exptime > REALTIME_MAXDELTA:
+            if exptime <= self.started:
+                return -1
+            return exptime
+        return self.clock() + exptime
+
+    def oldest_live_age(self) -> int:
+        return 0 if not self.oldest_live else max(0, self.clock() - self.oldest_live)
+
+    # ----------------------------------------------------------- detail stats
+    def _detail(self, key: bytes, slot: int, hit: bool = False) -> None:
+        i = key.find(self.detail_delim)
+        if i < 0:
+            return
+        rec = self.detail.get(key[:i])
+        if rec is None:
+            rec = self.detail[key[:i]] = [0, 0, 0, 0]
+        rec[slot] += 1
+        if hit:
+            rec[1] += 1
+
+    # ---------------------------------------------------------------- reads
+    def get(self, key: bytes) -> Item | None:
+        """``get``/``gets`` for one key: counts cmd_get, get_hits/get_misses."""
+        item = self.store.get(key)
+        c = self.counters
+        c.cmd_get += 1
+        if item is None:
+            c.get_misses += 1
+        else:
+            c.get_hits += 1
+        if self.detail_enabled:
+            self._detail(key, 0, item is not None)
+        if self.watch is not None:
+            self.watch.fetch(key, item, self.store)
+        return item
+
+    def get_and_touch(self, key: bytes, exptime: int) -> Item | None:
+        """``gat``/``gats`` for one key (``exptime`` already absolute): touch stats."""
+        item = self.store.touch(key, exptime)
+        c = self.counters
+        c.cmd_touch += 1
+        if item is None:
+            c.touch_misses += 1
+        else:
+            c.touch_hits += 1
+            self.store.count(item.slab_class, "touch_hits")
+        if self.detail_enabled:
+            self._detail(key, 0, item is not None)
+        if self.watch is not None:
+            self.watch.fetch(key, item, self.store)
+        return item
+
+    def touch(self, key: bytes, exptime: int) -> Result:
+        """``touch`` (``exptime`` already absolute)."""
+        item = self.store.touch(key, exptime)
+        c = self.counters
+        c.cmd_touch += 1
+        if item is None:
+            c.touch_misses += 1
+            return Result.NOT_FOUND
+        c.touch_hits += 1
+        self.store.count(item.slab_class, "touch_hits")
+        return Result.TOUCHED
+
+    # --------------------------------------------------------------- writes
+    def too_large(self, key: bytes, nbytes: int) -> bool:
+        """Whether a value of ``nbytes`` can never fit (checked before reading data)."""
+        total = ITEM_HEADER_SIZE + len(key) + 1 + nbytes + 2
+        if self.cas_enabled:
+            total += CAS_SIZE
+        return total > self.settings.max_item_size
+
+    def refuse_too_large(self, mode: Mode, key: bytes) -> None:
+        """Count a too-large store refused before its data; ``set`` drops the old item."""
+        self.counters.store_too_large += 1
+        self.counters.cmd_set += 1
+        if mode == Mode.SET:
+            self.store.delete(key)
+        if self.watch is not None:
+            self.watch.store(key, _MODE_NAMES[mode], "too_large", 0, 0)
+
+    def store_item(
+        self,
+        mode: Mode,
+        key: bytes,
+        flags: int,
+        exptime: int,
+        value: bytes,
+        compare_cas: int | None = None,
+        *,
+        new_cas: int | None = None,
+        key_is_binary: bool = False,
+    ) -> tuple[Result, int]:
+        """Run one storage command (``exptime`` already absolute).
+
+        ``compare_cas``: the ``cas`` command's unique (mode CAS), or meta's C
+        flag with any mode. Returns (result, cas of the stored item or 0).
+        """
+        store = self.store
+        c = self.counters
+        c.cmd_set += 1
+        if self.detail_enabled:
+            self._detail(key, 2)
+        result = Result.STORED
+        cas = 0
+        try:
+            if mode == Mode.SET and compare_cas is None:
+                cas = store.set(
+                    key, value, flags, exptime, cas=new_cas, key_is_binary=key_is_binary
+                )
+            elif mode == Mode.ADD:
+                if store.contains(key):
+                    result = Result.NOT_STORED
+                else:
+                    cas = store.set(
+                        key, value, flags, exptime, cas=new_cas, key_is_binary=key_is_binary
+                    )
+            else:
+                old = store.get(key, bump=False)
+                if old is None:
+                    if mode == Mode.CAS or (compare_cas is not None and mode == Mode.SET):
+                        c.cas_misses += 1
+                        result = Result.NOT_FOUND
+                    else:
+                        result = Result.NOT_STORED
+                elif compare_cas is not None and (
+                    compare_cas == 0 or not self.cas_enabled or old.cas != compare_cas
+                ):
+                    c.cas_badval += 1
+                    store.count(old.slab_class, "cas_badval")
+                    result = Result.EXISTS
+                else:
+                    if compare_cas is not None:
+                        c.cas_hits += 1
+                        store.count(old.slab_class, "cas_hits")
+                    if mode == Mode.APPEND:
+                        value = old.value + value
+                        flags = old.flags
+                        exptime = old.exptime
+                    elif mode == Mode.PREPEND:
+                        value = value + old.value
+                        flags = old.flags
+                        exptime = old.exptime
+                    cas = store.set(
+                        key,
+                        value,
+                        flags,
+                        exptime,
+                        cas=new_cas,
+                        key_is_binary=old.key_is_binary if mode >= Mode.APPEND else key_is_binary,
+                    )
+        except TooLarge:
+            c.store_too_large += 1
+            result = Result.TOO_LARGE
+        except OutOfMemory:
+            c.store_no_memory += 1
+            result = Result.NO_MEMORY
+        if self.watch is not None:
+            self.watch.store(key, _MODE_NAMES[mode], _STORE_STATUS[result], exptime, len(value))
+        return result, cas
+
+    def delete(self, key: bytes) -> Result:
+        store = self.store
+        item = store.get(key, bump=False)
+        c = self.counters
+        if self.detail_enabled:
+            self._detail(key, 3)
+        if item is None or not store.delete(key):
+            c.delete_misses += 1
+            return Result.NOT_FOUND
+        c.delete_hits += 1
+        store.count(item.slab_class, "delete_hits")
+        if self.watch is not None:
+            self.watch.deleted(key, "delete", item)
+        return Result.DELETED
+
+    def arithmetic(
+        self,
+        key: bytes,
+        incr: bool,
+        delta: int,
+        compare_cas: int | None = None,
+        *,
+        new_cas: int | None = None,
+    ) -> tuple[Result, int, Item | None]:
+        """incr/decr: (result, new value, old item). u64 wrap on incr, floor 0 on decr.
+
+        The new value is written in place (padded with spaces to the old length)
+        when it is not longer than the old data, as memcached does.
+        """
+        store = self.store
+        c = self.counters
+        item = store.get(key, bump=False)
+        if item is None:
+            if incr:
+                c.incr_misses += 1
+            else:
+                c.decr_misses += 1
+            return Result.NOT_FOUND, 0, None
+        if compare_cas is not None and compare_cas != item.cas:
+            return Result.EXISTS, 0, item
+        old = parse_u64_value(item.value)
+        if old is None:
+            return Result.NON_NUMERIC, 0, item
+        if incr:
+            new = (old + delta) & U64_MASK
+            c.incr_hits += 1
+            store.count(item.slab_class, "incr_hits")
+        else:
+            new = old - delta if delta < old else 0
+            c.decr_hits += 1
+            store.count(item.slab_class, "decr_hits")
+        digits = b"%d" % new
+        data = digits
+        if len(digits) < len(item.value):
+            data = digits.ljust(len(item.value))
+        try:
+            store.set(
+                key,
+                data,
+                item.flags,
+                item.exptime,
+                cas=new_cas,
+                key_is_binary=item.key_is_binary,
+                fetched=item.fetched,
+            )
+        except TooLarge:
+            return Result.TOO_LARGE, 0, item
+        except OutOfMemory:
+            return Result.NO_MEMORY, 0, item
+        return Result.STORED, new, item
+
+    def flush_all(self, delay: int) -> None:
+        """``flush_all [delay]``: delay <= 0 = now; caller checks -F and counts."""
+        if delay > 0:
+            at = self.realtime(delay)
+            self.store.flush_all(at)
+            self.oldest_live = at
+        else:
+            self.store.flush_all(None)
+            self.oldest_live = self.clock()
+
+    # ------------------------------------------------------------- settings
+    def update_settings(self, **changes: object) -> None:
+        self.settings = self.settings.replace(**changes)
+
+    def set_memory_limit(self, megabytes: int) -> bool:
+        if not self.store.set_memory_limit(megabytes * 1024 * 1024):
+            return False
+        self.update_settings(memory_limit=megabytes * 1024 * 1024)
+        return True
+
+    def reset_stats(self) -> None:
+        self.counters.reset()
+        self.store.reset_stats()
+        self.detail.clear()
