@@ -1,0 +1,659 @@
+"""Meta commands: mg, ms, md, ma, mn, me (reference §4), over the engine's store.
+
+Sans-IO and synchronous: every handler takes the engine and the command line's
+tokens and returns the complete reply bytes (``b""`` when ``q`` suppresses it).
+Refusals raise :class:`~memcached_py.protocol.errors.ProtocolError` subclasses
+carrying their wire line (``ClientError(..., swallow=n)`` for ``ms`` lines
+whose data block must be skipped).
+
+``ms`` is two-step because its data block follows the line:
+:func:`ms_begin` parses and validates the line (size check included) and
+returns a :class:`PendingSet` whose ``datalen`` tells the connection how many
+bytes to read (plus ``\\r\\n``, which the connection checks: a bad chunk is
+``CLIENT_ERROR bad data chunk``); :func:`ms_complete` stores the value.
+
+The connection merges :data:`META_COMMANDS` (line-only commands) into its
+dispatch table and routes ``ms`` through :func:`ms_begin` / :func:`ms_complete`
+(see :func:`register`).
+
+Counters follow memcached: mg counts cmd_get/get_hits/get_misses, or the touch
+counters when ``T`` is given on a hit; ms counts cmd_set and the cas_*
+counters; md delete_hits/delete_misses; ma incr_*/decr_*; me cmd_meta.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, MutableMapping
+from typing import TYPE_CHECKING, Protocol
+
+from slab._types import Item, OutOfMemory, SlabConfig, TooLarge
+
+from .errors import ClientError, ServerError
+from .meta_flags import (
+    F_N,
+    F_O,
+    F_R,
+    F_T,
+    MAX_OPAQUE_LENGTH,
+    MSG_OPAQUE,
+    U32_MASK,
+    U64_MASK,
+    F_c,
+    F_f,
+    F_h,
+    F_k,
+    F_l,
+    F_s,
+    F_t,
+    MetaRequest,
+    b64_encode_key,
+    parse_ma,
+    parse_md,
+    parse_me,
+    parse_mg,
+    parse_ms,
+)
+
+if TYPE_CHECKING:
+    from memcached_py.stats import ServerCounters
+
+CRLF = b"\r\n"
+
+
+class MetaStore(Protocol):
+    """The part of ``slab.Store`` (slab/API.md) the meta commands use."""
+
+    config: SlabConfig
+
+    def get(self, key: bytes, *, bump: bool = True) -> Item | None: ...
+    def set(
+        self,
+        key: bytes,
+        value: bytes,
+        flags: int,
+        exptime: int,
+        *,
+        cas: int | None = None,
+        key_is_binary: bool = False,
+        stale: bool = False,
+        win_token_sent: bool = False,
+        fetched: bool = False,
+    ) -> int: ...
+    def delete(self, key: bytes) -> bool: ...
+    def update(
+        self,
+        key: bytes,
+        *,
+        exptime: int | None = None,
+        cas: int | None = None,
+        new_cas: bool = False,
+        stale: bool | None = None,
+        win_token_sent: bool | None = None,
+    ) -> bool: ...
+    def count(self, slab_class: int, stat: str) -> None: ...
+
+
+class MetaEngine(Protocol):
+    """The part of ``memcached_py.engine.Engine`` the meta commands use."""
+
+    @property
+    def store(self) -> MetaStore: ...
+    @property
+    def counters(self) -> ServerCounters: ...
+    @property
+    def cas_enabled(self) -> bool: ...
+    def clock(self) -> int: ...
+    def realtime(self, exptime: int) -> int: ...
+
+
+Handler = Callable[[MetaEngine, list[bytes]], bytes]
+
+
+# --------------------------------------------------------------------------
+# reply pieces
+
+
+def _key_token(key: bytes, binary: bool) -> bytes:
+    """The ``k`` return flag: the key, or its base64 followed by `` b``."""
+    if binary:
+        return b"k" + b64_encode_key(key) + b" b"
+    return b"k" + key
+
+
+def _u32(n: int) -> int:
+    """memcached prints relative times with itoa_u32 (negative values wrap)."""
+    return n & U32_MASK
+
+
+def _ttl_token(exptime: int, now: int) -> bytes:
+    if exptime == 0:
+        return b"t-1"
+    return b"t%d" % _u32(exptime - now)
+
+
+def _opaque(tok: bytes) -> bytes:
+    if len(tok) > MAX_OPAQUE_LENGTH:
+        raise ClientError(MSG_OPAQUE)
+    return tok
+
+
+def _echo_flags(req: MetaRequest, key: bytes, binary: bool) -> Iterator[bytes]:
+    """O and k return flags, in request order (for EN/NF/NS/EX and misses)."""
+    for tok in req.flags:
+        f = tok[0]
+        if f == F_O:
+            yield _opaque(tok)
+        elif f == F_k:
+            yield _key_token(key, binary)
+
+
+def _status(code: bytes, parts: list[bytes]) -> bytes:
+    if parts:
+        return code + b" " + b" ".join(parts) + CRLF
+    return code + CRLF
+
+
+# --------------------------------------------------------------------------
+# mg
+
+
+def mg(engine: MetaEngine, tokens: list[bytes]) -> bytes:
+    """``mg <key> <flags>*``: meta get (with touch, vivify, recache, stale handling)."""
+    req = parse_mg(tokens)
+    store = engine.store
+    counters = engine.counters
+    key = req.key
+    item = store.get(key, bump=not req.no_update)
+    now = engine.clock()
+    created = False
+    if item is None and req.vivify_ttl is not None:
+        # N<ttl>: create an empty placeholder; this client wins the recache.
+        try:
+            store.set(key, b"", 0, 0, cas=req.new_cas, key_is_binary=req.key_binary)
+        except (TooLarge, OutOfMemory):
+            pass  # memcached: the allocation failed, so this stays a miss
+        else:
+            item = store.get(key, bump=False)
+            if item is not None:
+                created = True
+                if not req.no_update:
+                    store.get(key)  # the delayed bump: fetched, last access
+    if item is None:
+        counters.cmd_get += 1
+        counters.get_misses += 1
+        echoed = list(_echo_flags(req, key, req.key_binary))  # may raise (opaque)
+        if req.no_reply:
+            return b""
+        return _status(b"EN", echoed)
+
+    exptime = item.exptime
+    exptime_changed = False
+    won = False
+    ttl_set = False
+    parts: list[bytes] = []
+    error: ClientError | None = None
+    for tok in req.flags:
+        f = tok[0]
+        if f == F_T:
+            assert req.ttl is not None
+            ttl_set = True
+            exptime = engine.realtime(req.ttl)
+            exptime_changed = True
+        elif f == F_N:
+            if created:
+                assert req.vivify_ttl is not None
+                exptime = engine.realtime(req.vivify_ttl)
+                exptime_changed = True
+                won = True
+        elif f == F_R:
+            assert req.recache_ttl is not None
+            if (
+                not item.win_token_sent
+                and not created
+                and exptime != 0
+                and exptime < _recache_time(engine, req.recache_ttl)
+            ):
+                won = True
+        elif f == F_s:
+            parts.append(b"s%d" % len(item.value))
+        elif f == F_t:
+            parts.append(_ttl_token(exptime, now))
+        elif f == F_c:
+            parts.append(b"c%d" % item.cas)
+        elif f == F_f:
+            parts.append(b"f%d" % item.flags)
+        elif f == F_l:
+            parts.append(b"l%d" % _u32(now - item.last_access))
+        elif f == F_h:
+            parts.append(b"h1" if item.fetched else b"h0")
+        elif f == F_O:
+            if len(tok) > MAX_OPAQUE_LENGTH:
+                error = ClientError(MSG_OPAQUE)
+                break
+            parts.append(tok)
+        elif f == F_k:
+            parts.append(_key_token(item.key, item.key_is_binary))
+
+    token_sent = item.win_token_sent
+    if error is None:
+        if token_sent:
+            parts.append(b"Z")
+        if item.stale:
+            parts.append(b"X")
+            if not token_sent:
+                won = True
+        if won:
+            parts.append(b"W")
+            token_sent = True
+
+    # persist what this request changed
+    if exptime_changed or token_sent != item.win_token_sent:
+        store.update(
+            key,
+            exptime=exptime if exptime_changed else None,
+            win_token_sent=True if token_sent != item.win_token_sent else None,
+        )
+
+    if ttl_set:
+        counters.cmd_touch += 1
+        counters.touch_hits += 1
+        if item.slab_class:
+            store.count(item.slab_class, "touch_hits")
+    else:
+        counters.cmd_get += 1
+        counters.get_hits += 1
+
+    if error is not None:
+        raise error
+    send_value = req.value and not (req.compare_cas is not None and req.compare_cas == item.cas)
+    if send_value:
+        head = b"VA %d" % len(item.value)
+        if parts:
+            head += b" " + b" ".join(parts)
+        return head + CRLF + item.value + CRLF
+    return _status(b"HD", parts)
+
+
+def _recache_time(engine: MetaEngine, ttl: int) -> int:
+    """memcached's realtime() for R: 0 stays 0 (never triggers), negative is the past."""
+    if ttl == 0:
+        return 0
+    return engine.realtime(ttl)
+
+
+# --------------------------------------------------------------------------
+# ms
+
+
+# store modes, as memcached's NREAD_* after the M switch
+_SET, _ADD, _REPLACE, _APPEND, _PREPEND, _CAS = range(6)
+_MODE_OF = {0: _SET, 0x53: _SET, 0x45: _ADD, 0x52: _REPLACE, 0x41: _APPEND, 0x50: _PREPEND}
+
+
+class PendingSet:
+    """An ``ms`` line accepted by :func:`ms_begin`, waiting for its data block."""
+
+    __slots__ = ("datalen", "mode", "req")
+
+    def __init__(self, req: MetaRequest, mode: int) -> None:
+        self.req = req
+        self.mode = mode
+        self.datalen = req.datalen  # bytes of data (the connection also reads \r\n)
+
+
+def ms_begin(engine: MetaEngine, tokens: list[bytes]) -> PendingSet:
+    """Parse an ``ms`` line; raise (with ``swallow`` set) when it is refused."""
+    req = parse_ms(tokens)
+    mode = _MODE_OF[req.mode]
+    if req.compare_cas is not None and mode in (_SET, _REPLACE):
+        mode = _CAS
+    if _too_large(engine, req.key, req.datalen):
+        # memcached could not allocate the item: count it, drop the old value.
+        engine.counters.store_too_large += 1
+        engine.store.delete(req.key)
+        raise ServerError(b"object too large for cache", swallow=req.datalen + 2)
+    return PendingSet(req, mode)
+
+
+def _too_large(engine: MetaEngine, key: bytes, nbytes: int) -> bool:
+    too_large = getattr(engine, "too_large", None)
+    if too_large is not None:
+        return bool(too_large(key, nbytes))
+    config = engine.store.config
+    total = 48 + len(key) + 1 + nbytes + 2 + (8 if engine.cas_enabled else 0)
+    return total > config.item_size_max
+
+
+def ms_complete(engine: MetaEngine, pending: PendingSet, data: bytes) -> bytes:
+    """Store the data block of an accepted ``ms``; return the reply."""
+    req = pending.req
+    code, cas, size = _store(engine, pending, data)
+    parts: list[bytes] = []
+    for tok in req.flags:
+        f = tok[0]
+        if f == F_O:
+            parts.append(_opaque(tok))
+        elif f == F_k:
+            parts.append(_key_token(req.key, req.key_binary))
+        elif f == F_c:
+            parts.append(b"c%d" % cas)
+        elif f == F_s:
+            parts.append(b"s%d" % size)
+    if code == b"HD" and req.no_reply:
+        return b""
+    return _status(code, parts)
+
+
+def _store(engine: MetaEngine, pending: PendingSet, value: bytes) -> tuple[bytes, int, int]:
+    """memcached's do_store_item for ms: (status code, new CAS or 0, final size)."""
+    req = pending.req
+    mode = pending.mode
+    store = engine.store
+    counters = engine.counters
+    key = req.key
+    counters.cmd_set += 1
+    flags = req.client_flags
+    exptime = engine.realtime(req.ttl) if req.ttl is not None else 0
+    stale = False
+    token_sent = False
+    old = store.get(key, bump=False)
+    if mode == _ADD:
+        if old is not None:
+            return b"NS", 0, len(value)
+    elif mode == _CAS:
+        if old is None:
+            counters.cas_misses += 1
+            return b"NF", 0, len(value)
+        assert req.compare_cas is not None
+        if old.cas == req.compare_cas and req.compare_cas != 0:
+            counters.cas_hits += 1
+            store.count(old.slab_class, "cas_hits")
+        elif req.set_stale and req.compare_cas < old.cas:
+            # I: an older writer may still store, but the value stays stale
+            # and keeps the current TTL and win-token state.
+            counters.cas_hits += 1
+            store.count(old.slab_class, "cas_hits")
+            exptime = old.exptime
+            stale = True
+            token_sent = old.win_token_sent
+        else:
+            counters.cas_badval += 1
+            store.count(old.slab_class, "cas_badval")
+            return b"EX", 0, len(value)
+    elif mode == _REPLACE:
+        if old is None:
+            return b"NS", 0, len(value)
+    elif mode in (_APPEND, _PREPEND):
+        if old is None:
+            if req.vivify_ttl is None:
+                return b"NS", 0, len(value)
+            exptime = engine.realtime(req.vivify_ttl)  # autovivify from this data
+        else:
+            if req.compare_cas and req.compare_cas != old.cas:
+                return b"EX", 0, len(value)
+            value = old.value + value if mode == _APPEND else value + old.value
+            flags = old.flags
+            exptime = old.exptime
+    try:
+        cas = store.set(
+            key,
+            value,
+            flags,
+            exptime,
+            cas=req.new_cas,
+            key_is_binary=req.key_binary,
+            stale=stale,
+            win_token_sent=token_sent,
+        )
+    except TooLarge:
+        if mode in (_APPEND, _PREPEND):
+            return b"NS", 0, len(value)  # the combined item could not be allocated
+        counters.store_too_large += 1
+        raise ServerError(b"object too large for cache") from None
+    except OutOfMemory:
+        counters.store_no_memory += 1
+        raise ServerError(b"out of memory storing object") from None
+    return b"HD", cas, len(value)
+
+
+# --------------------------------------------------------------------------
+# md
+
+
+def md(engine: MetaEngine, tokens: list[bytes]) -> bytes:
+    """``md <key> <flags>*``: delete, invalidate (I) or tombstone (x)."""
+    req = parse_md(tokens)
+    parts = list(_echo_flags(req, req.key, req.key_binary))
+    store = engine.store
+    counters = engine.counters
+    key = req.key
+    item = store.get(key, bump=False)
+    if item is None:
+        counters.delete_misses += 1
+        return _status(b"NF", parts)
+    if req.compare_cas is not None and item.cas != req.compare_cas:
+        counters.delete_misses += 1
+        return _status(b"EX", parts)
+    exptime = engine.realtime(req.ttl) if req.ttl is not None else 0
+    if req.remove_value:
+        # replace the value with an empty one, keeping the CAS unless E
+        try:
+            store.set(
+                key,
+                b"",
+                req.client_flags,
+                exptime,
+                cas=req.new_cas if req.new_cas is not None else item.cas,
+                key_is_binary=req.key_binary,
+            )
+        except TooLarge:
+            return _status(b"NS", parts)
+        except OutOfMemory:
+            raise ServerError(b"out of memory") from None
+    if req.set_stale:
+        store.update(
+            key,
+            exptime=exptime if req.ttl is not None else None,
+            cas=req.new_cas,
+            new_cas=req.new_cas is None,
+            stale=True,
+            win_token_sent=False,
+        )
+    else:
+        counters.delete_hits += 1
+        store.count(item.slab_class, "delete_hits")
+        if not req.remove_value:
+            store.delete(key)
+    if req.no_reply:
+        return b""
+    return _status(b"HD", parts)
+
+
+# --------------------------------------------------------------------------
+# ma
+
+
+def _u64_value(value: bytes) -> int | None:
+    """An item's data as memcached's safe_strtoull sees it (None = non-numeric)."""
+    if not value or len(value) > 128:
+        return None
+    s = value.lstrip(b" \t\n\v\f\r")
+    if s[:1] == b"+":
+        s = s[1:]
+    end = 0
+    while end < len(s) and 0x30 <= s[end] <= 0x39:
+        end += 1
+    if end == 0 or (end < len(s) and s[end] not in b" \t\n\v\f\r"):
+        return None
+    number = int(s[:end])
+    return number if number <= U64_MASK else None
+
+
+def ma(engine: MetaEngine, tokens: list[bytes]) -> bytes:
+    """``ma <key> <flags>*``: meta arithmetic (incr/decr, autovivify)."""
+    req = parse_ma(tokens)
+    store = engine.store
+    counters = engine.counters
+    key = req.key
+    incr = req.mode not in (0x44, 0x2D)  # 'D' / '-'
+    item = store.get(key, bump=False)
+    created = False
+    if item is None:
+        if req.vivify_ttl is None:
+            if incr:
+                counters.incr_misses += 1
+            else:
+                counters.decr_misses += 1
+            return _status(b"NF", list(_echo_flags(req, key, req.key_binary)))
+        digits = b"%d" % req.initial
+        stored_value = digits
+        flags = 0
+        exptime = 0
+        stale = False
+        token_sent = False
+        fetched = False
+        created = True
+    else:
+        if req.compare_cas and item.cas != req.compare_cas:
+            return _status(b"EX", list(_echo_flags(req, key, req.key_binary)))
+        number = _u64_value(item.value)
+        if number is None:
+            raise ClientError(b"cannot increment or decrement non-numeric value")
+        if incr:
+            number = (number + req.delta) & U64_MASK
+            counters.incr_hits += 1
+            store.count(item.slab_class, "incr_hits")
+        else:
+            number = number - req.delta if req.delta < number else 0
+            counters.decr_hits += 1
+            store.count(item.slab_class, "decr_hits")
+        digits = b"%d" % number
+        flags = item.flags
+        exptime = item.exptime
+        fetched = item.fetched
+        if len(digits) <= len(item.value):
+            # rewritten in place: padded with spaces, item state kept
+            stored_value = digits.ljust(len(item.value))
+            stale = item.stale
+            token_sent = item.win_token_sent
+        else:
+            stored_value = digits
+            stale = False
+            token_sent = False
+
+    now = engine.clock()
+    parts: list[bytes] = []
+    cas_index: list[int] = []  # positions of c flags, filled after the store
+    error: ClientError | None = None
+    for tok in req.flags:
+        f = tok[0]
+        if f == F_c:
+            cas_index.append(len(parts))
+            parts.append(b"")
+        elif f == F_t:
+            parts.append(_ttl_token(exptime, now))
+        elif f == F_T:
+            assert req.ttl is not None
+            exptime = engine.realtime(req.ttl)
+        elif f == F_N:
+            if created:
+                assert req.vivify_ttl is not None
+                exptime = engine.realtime(req.vivify_ttl)
+        elif f == F_O:
+            if len(tok) > MAX_OPAQUE_LENGTH:
+                error = ClientError(MSG_OPAQUE)
+                break
+            parts.append(tok)
+        elif f == F_k:
+            parts.append(_key_token(key, req.key_binary))
+
+    try:
+        cas = store.set(
+            key,
+            stored_value,
+            flags,
+            exptime,
+            cas=req.new_cas,
+            key_is_binary=item.key_is_binary if item is not None else req.key_binary,
+            stale=stale,
+            win_token_sent=token_sent,
+            fetched=fetched,
+        )
+    except (TooLarge, OutOfMemory):
+        if created:
+            raise ServerError(b"Out of memory allocating new item") from None
+        raise ServerError(b"out of memory") from None
+    if error is not None:
+        raise error
+    if req.no_reply:
+        return b""
+    for i in cas_index:
+        parts[i] = b"c%d" % cas
+    if req.value:
+        head = b"VA %d" % len(digits)
+        if parts:
+            head += b" " + b" ".join(parts)
+        return head + CRLF + digits + CRLF
+    return _status(b"HD", parts)
+
+
+# --------------------------------------------------------------------------
+# mn, me
+
+
+def mn(engine: MetaEngine, tokens: list[bytes]) -> bytes:
+    """``mn``: no-op; extra tokens are ignored."""
+    return b"MN\r\n"
+
+
+def me(engine: MetaEngine, tokens: list[bytes]) -> bytes:
+    """``me <key> [b]``: item debug line (no LRU bump); counts cmd_meta."""
+    key, _binary = parse_me(tokens)
+    item = engine.store.get(key, bump=False)
+    engine.counters.cmd_meta += 1
+    if item is None:
+        return b"EN\r\n"
+    now = engine.clock()
+    shown = b64_encode_key(item.key) if item.key_is_binary else item.key
+    # memcached prints current_time - exptime (the negated remaining TTL)
+    exp = -1 if item.exptime == 0 else now - item.exptime
+    return b"ME %s exp=%d la=%d cas=%d fetch=%s cls=%d size=%d\r\n" % (
+        shown,
+        exp,
+        now - item.last_access,
+        item.cas,
+        b"yes" if item.fetched else b"no",
+        item.slab_class,
+        item.total_size,
+    )
+
+
+#: Line-only meta commands (``ms`` needs its data block: see ms_begin/ms_complete).
+META_COMMANDS: dict[bytes, Handler] = {
+    b"mg": mg,
+    b"md": md,
+    b"ma": ma,
+    b"mn": mn,
+    b"me": me,
+}
+
+
+def register(commands: MutableMapping[bytes, Handler]) -> None:
+    """Add the line-only meta handlers to a connection's dispatch table."""
+    commands.update(META_COMMANDS)
+
+
+__all__ = [
+    "META_COMMANDS",
+    "MetaEngine",
+    "MetaStore",
+    "PendingSet",
+    "ma",
+    "md",
+    "me",
+    "mg",
+    "mn",
+    "ms_begin",
+    "ms_complete",
+    "register",
+]
