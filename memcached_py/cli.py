@@ -574,6 +574,8 @@ def _hashpower(text: str) -> int:
     value = _as_int(text)
     if value is None:
         raise UsageError(f"Unable to parse hashpower argument: {text}", EX_FAIL)
+    if value == 0:
+        return 0  # the default: start small and grow (memcached refuses an explicit 0)
     if value < 12:
         raise UsageError(f"Initial hashtable multiplier of {value} is too low", EX_FAIL)
     if value > 32:
@@ -608,6 +610,14 @@ def _freeratio(text: str) -> float:
         raise UsageError("could not parse argument to slab_automove_freeratio", EX_FAIL)
     if not 0.0 <= value < 1.0:
         raise UsageError("slab_automove_freeratio must be >= 0 and < 1", EX_FAIL)
+    return value
+
+
+def _tail_repair_time(text: str) -> int:
+    value = _as_int(text)
+    # 0 is the default (disabled); memcached refuses it when given explicitly.
+    if value is None or (value != 0 and value < 10):
+        raise UsageError("Cannot set tail_repair_time to less than 10 seconds", EX_FAIL)
     return value
 
 
@@ -671,7 +681,7 @@ def _converters() -> dict[str, Converter]:
         "temporary_ttl": _int(
             "temporary_ttl must not be negative", lo=0, unparsable=_parse_error("temporary_ttl")
         ),
-        "tail_repair_time": _int("Cannot set tail_repair_time to less than 10 seconds", lo=10),
+        "tail_repair_time": _tail_repair_time,
         "read_buf_mem_limit": _int(
             "read_buf_mem_limit must not be negative",
             lo=0,
