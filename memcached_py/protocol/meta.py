@@ -1,33 +1,35 @@
 """Meta commands: mg, ms, md, ma, mn, me (reference §4), over the engine's store.
 
-Sans-IO and synchronous: every handler takes the engine and the command line's
-tokens and returns the complete reply bytes (``b""`` when ``q`` suppresses it).
-Refusals raise :class:`~memcached_py.protocol.errors.ProtocolError` subclasses
-carrying their wire line (``ClientError(..., swallow=n)`` for ``ms`` lines
-whose data block must be skipped).
+Sans-IO and synchronous. Two layers:
 
-``ms`` is two-step because its data block follows the line:
-:func:`ms_begin` parses and validates the line (size check included) and
-returns a :class:`PendingSet` whose ``datalen`` tells the connection how many
-bytes to read (plus ``\\r\\n``, which the connection checks: a bad chunk is
-``CLIENT_ERROR bad data chunk``); :func:`ms_complete` stores the value.
-
-The connection merges :data:`META_COMMANDS` (line-only commands) into its
-dispatch table and routes ``ms`` through :func:`ms_begin` / :func:`ms_complete`
-(see :func:`register`).
+- engine-level functions ``mg(engine, tokens)``, ``md``, ``ma``, ``mn``,
+  ``me`` return the complete reply bytes (``b""`` when ``q`` suppresses it)
+  and raise :class:`~memcached_py.protocol.errors.ProtocolError` subclasses
+  carrying their wire line. ``ms`` is two-step because its data block follows
+  the line: :func:`ms_begin` validates the line (size check included; refusals
+  carry ``swallow=datalen+2`` except for a bad datalen) and returns a
+  :class:`PendingSet`; :func:`ms_complete` stores the block.
+- connection handlers ``cmd_mg(conn, tokens)`` ... registered into
+  ``text.COMMANDS`` when this module is imported (``connection`` imports it).
+  They never set ``conn.noreply``: meta errors are never suppressed, ``q``
+  only elides the nominal reply (the functions above return ``b""``).
 
 Counters follow memcached: mg counts cmd_get/get_hits/get_misses, or the touch
 counters when ``T`` is given on a hit; ms counts cmd_set and the cas_*
-counters; md delete_hits/delete_misses; ma incr_*/decr_*; me cmd_meta.
+counters; md delete_hits/delete_misses; ma incr_*/decr_* (hits only when the
+item existed); me counts cmd_meta.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, MutableMapping
-from typing import TYPE_CHECKING, Protocol
+from functools import partial
+from typing import TYPE_CHECKING
 
-from slab._types import Item, OutOfMemory, SlabConfig, TooLarge
+from memcached_py.engine import Engine
+from slab._types import OutOfMemory, TooLarge
 
+from . import text
 from .errors import ClientError, ServerError
 from .meta_flags import (
     F_N,
@@ -55,58 +57,12 @@ from .meta_flags import (
 )
 
 if TYPE_CHECKING:
-    from memcached_py.stats import ServerCounters
+    from .connection import Connection
 
 CRLF = b"\r\n"
 
-
-class MetaStore(Protocol):
-    """The part of ``slab.Store`` (slab/API.md) the meta commands use."""
-
-    config: SlabConfig
-
-    def get(self, key: bytes, *, bump: bool = True) -> Item | None: ...
-    def set(
-        self,
-        key: bytes,
-        value: bytes,
-        flags: int,
-        exptime: int,
-        *,
-        cas: int | None = None,
-        key_is_binary: bool = False,
-        stale: bool = False,
-        win_token_sent: bool = False,
-        fetched: bool = False,
-    ) -> int: ...
-    def delete(self, key: bytes) -> bool: ...
-    def update(
-        self,
-        key: bytes,
-        *,
-        exptime: int | None = None,
-        cas: int | None = None,
-        new_cas: bool = False,
-        stale: bool | None = None,
-        win_token_sent: bool | None = None,
-    ) -> bool: ...
-    def count(self, slab_class: int, stat: str) -> None: ...
-
-
-class MetaEngine(Protocol):
-    """The part of ``memcached_py.engine.Engine`` the meta commands use."""
-
-    @property
-    def store(self) -> MetaStore: ...
-    @property
-    def counters(self) -> ServerCounters: ...
-    @property
-    def cas_enabled(self) -> bool: ...
-    def clock(self) -> int: ...
-    def realtime(self, exptime: int) -> int: ...
-
-
-Handler = Callable[[MetaEngine, list[bytes]], bytes]
+MetaEngine = Engine
+EngineHandler = Callable[[Engine, list[bytes]], bytes]
 
 
 # --------------------------------------------------------------------------
@@ -316,12 +272,7 @@ def ms_begin(engine: MetaEngine, tokens: list[bytes]) -> PendingSet:
 
 
 def _too_large(engine: MetaEngine, key: bytes, nbytes: int) -> bool:
-    too_large = getattr(engine, "too_large", None)
-    if too_large is not None:
-        return bool(too_large(key, nbytes))
-    config = engine.store.config
-    total = 48 + len(key) + 1 + nbytes + 2 + (8 if engine.cas_enabled else 0)
-    return total > config.item_size_max
+    return engine.too_large(key, nbytes)
 
 
 def ms_complete(engine: MetaEngine, pending: PendingSet, data: bytes) -> bytes:
@@ -628,26 +579,64 @@ def me(engine: MetaEngine, tokens: list[bytes]) -> bytes:
     )
 
 
-#: Line-only meta commands (``ms`` needs its data block: see ms_begin/ms_complete).
-META_COMMANDS: dict[bytes, Handler] = {
-    b"mg": mg,
-    b"md": md,
-    b"ma": ma,
-    b"mn": mn,
-    b"me": me,
+# --------------------------------------------------------------------------
+# connection handlers and registration
+
+
+def cmd_ms(conn: Connection, tokens: list[bytes]) -> bytes:
+    """``ms``: validate the line, then read the data block into :func:`ms_complete`."""
+    engine = conn.engine
+    pending = ms_begin(engine, tokens)
+    conn.read_data(pending.datalen, partial(ms_complete, engine, pending))
+    return b""
+
+
+def _bind(fn: EngineHandler) -> text.Handler:
+    def handler(conn: Connection, tokens: list[bytes]) -> bytes:
+        return fn(conn.engine, tokens)
+
+    handler.__name__ = "cmd_" + fn.__name__
+    handler.__doc__ = fn.__doc__
+    return handler
+
+
+cmd_mg = _bind(mg)
+cmd_md = _bind(md)
+cmd_ma = _bind(ma)
+cmd_mn = _bind(mn)
+cmd_me = _bind(me)
+
+#: The meta commands, as connection handlers (``text.Handler``).
+META_COMMANDS: dict[bytes, text.Handler] = {
+    b"mg": cmd_mg,
+    b"ms": cmd_ms,
+    b"md": cmd_md,
+    b"ma": cmd_ma,
+    b"mn": cmd_mn,
+    b"me": cmd_me,
 }
 
 
-def register(commands: MutableMapping[bytes, Handler]) -> None:
-    """Add the line-only meta handlers to a connection's dispatch table."""
-    commands.update(META_COMMANDS)
+def register(commands: MutableMapping[bytes, text.Handler] | None = None) -> None:
+    """Add the meta handlers to a dispatch table (default: ``text.COMMANDS``)."""
+    if commands is None:
+        for name, handler in META_COMMANDS.items():
+            text.register(name, handler)
+    else:
+        commands.update(META_COMMANDS)
 
+
+register()
 
 __all__ = [
     "META_COMMANDS",
-    "MetaEngine",
-    "MetaStore",
     "PendingSet",
+    "cmd_ma",
+    "cmd_md",
+    "cmd_me",
+    "cmd_mg",
+    "cmd_mn",
+    "cmd_ms",
     "ma",
     "md",
     "me",
