@@ -1,0 +1,467 @@
+"""The trio layer: listeners and connections; it only moves bytes.
+
+Connection model (see ../shared/design/architecture.md for the measurements
+behind it): every plain TCP and UNIX connection is served by ONE trio task,
+the event loop, which owns a level-triggered ``select.epoll`` and waits on
+its file descriptor with ``trio.lowlevel.wait_readable``. Each wake-up drains
+every ready socket until EAGAIN, runs all complete pipelined commands through
+the sans-IO ``Connection`` and answers them with one ``send``. No task
+switch happens per request, which is what makes trio fast enough here.
+
+TLS connections are the exception: each gets its own task with a
+``trio.SSLStream``, since the TLS state machine needs trio's stream API.
+
+Invariants:
+- Memory is bounded per connection: we stop reading from a peer while its
+  unsent output is non-empty (EPOLLOUT only) or its unparsed input exceeds
+  ``INPUT_HIGH_WATER``; the ``Connection`` caps each reply batch.
+- ``-R`` fairness: ``Connection.process`` runs at most ``max_reqs_per_event``
+  commands; a connection with work left is revisited after the others.
+- Shutdown closes listeners first, so new clients get "connection refused"
+  at once (clients such as pymemcache fail over on that).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import select
+import socket
+import stat
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import trio
+
+from memcached_py.engine import Engine
+from memcached_py.listen import ListenAddress, parse_listen_entry, resolve
+from memcached_py.protocol.connection import Connection
+from memcached_py.settings import Settings
+from memcached_py.tls import TLSState
+
+log = logging.getLogger("memcached_py.server")
+
+#: Bytes asked of the kernel per ``recv``.
+RECV_SIZE = 256 * 1024
+#: Stop reading a peer while this much of its input is not yet parsed.
+INPUT_HIGH_WATER = 4 * 1024 * 1024
+#: ``recv`` calls per connection per wake-up before others get a turn.
+RECVS_PER_WAKEUP = 4
+#: Reply sent (then the socket closed) when ``-c`` is reached.
+TOO_MANY_CONNECTIONS = b"ERROR Too many open connections\r\n"
+#: How often the housekeeping task runs (idle timeout, store upkeep).
+HOUSEKEEPING_INTERVAL = 1.0
+#: Items the background expiry crawl examines per housekeeping tick.
+CRAWL_BUDGET = 5000
+#: Upper bound on a graceful drain, for peers that never read their replies.
+GRACEFUL_DRAIN_LIMIT = 60.0
+
+EPOLL_IN = select.EPOLLIN | select.EPOLLRDHUP
+EPOLL_OUT = select.EPOLLOUT
+
+
+@dataclass(eq=False, slots=True)
+class _Client:
+    """One accepted connection: its socket, protocol state and unsent bytes."""
+
+    sock: socket.socket
+    conn: Connection
+    addr: str
+    listen_addr: str
+    last_active: float
+    unsent: memoryview | None = None
+    events: int = EPOLL_IN
+    tls: bool = False
+    closed: bool = False
+    #: Set while a TLS connection waits for input, so a graceful drain can stop it.
+    receive_scope: trio.CancelScope | None = None
+
+
+@dataclass(slots=True)
+class _Listener:
+    sock: socket.socket
+    name: str  # "tcp:127.0.0.1:11211" / "unix:/path"
+    tls: bool
+    transport: str  # "tcp" or "local"
+
+
+@dataclass
+class BoundAddresses:
+    """What the server bound, for MEMCACHED_PORT_FILENAME and tests."""
+
+    tcp: list[tuple[int, int]] = field(default_factory=list)  # (family, port)
+    unix: str | None = None
+
+
+def format_peer(family: int, sockaddr: object) -> str:
+    if family == socket.AF_UNIX:
+        return f"unix:{sockaddr}"
+    host, port = sockaddr[0], sockaddr[1]  # type: ignore[index]
+    if family == socket.AF_INET6:
+        return f"tcp6:[{host}]:{port}"
+    return f"tcp:{host}:{port}"
+
+
+class Server:
+    """Listeners + connections for one ``Engine``; implements ``ServerControl``."""
+
+    def __init__(self, settings: Settings, engine_factory: Callable[[Server], Engine]) -> None:
+        self.settings = settings
+        self.tls: TLSState | None = (
+            TLSState.from_settings(settings) if settings.enable_ssl else None
+        )
+        self.engine = engine_factory(self)
+        self.counters = self.engine.counters
+        self._listeners: dict[int, _Listener] = {}
+        self._clients: dict[int, _Client] = {}
+        self._tls_clients: set[_Client] = set()
+        self._epoll = select.epoll()
+        self._runnable: list[_Client] = []
+        self._shutdown: trio.Event = trio.Event()
+        self._graceful = False
+        self._draining = False
+        self._nursery: trio.Nursery | None = None
+        self.bound = BoundAddresses()
+        self.auth_reloader: Callable[[], str | None] | None = None
+
+    # ------------------------------------------------------------------ binding
+    def bind(self) -> BoundAddresses:
+        """Open every listener; raises OSError (or ListenError) like memcached's startup."""
+        s = self.settings
+        backlog = s.listen_backlog
+        if s.unix_socket:
+            self._bind_unix(s.unix_socket, s.unix_mask, backlog)
+        elif s.port != 0 or any(":" in e.removeprefix("notls:") for e in s.listen):
+            for entry in s.listen:
+                address = parse_listen_entry(entry, s.port)
+                if address.port == 0 and s.port == 0:
+                    continue
+                for family, sockaddr in resolve(address):
+                    self._bind_tcp(family, sockaddr, address, backlog)
+        for listener in self._listeners.values():
+            self._epoll.register(listener.sock.fileno(), select.EPOLLIN)
+        return self.bound
+
+    def _bind_tcp(
+        self, family: int, sockaddr: object, address: ListenAddress, backlog: int
+    ) -> None:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            sock.bind(sockaddr)  # type: ignore[arg-type]
+            sock.listen(backlog)
+        except OSError:
+            sock.close()
+            raise
+        sock.setblocking(False)
+        bound = sock.getsockname()
+        self.bound.tcp.append((family, bound[1]))
+        tls = self.tls is not None and address.tls
+        self._listeners[sock.fileno()] = _Listener(sock, format_peer(family, bound), tls, "tcp")
+
+    def _bind_unix(self, path: str, mask: int, backlog: int) -> None:
+        try:
+            if stat.S_ISSOCK(os.lstat(path).st_mode):
+                os.unlink(path)  # a stale socket from an earlier run, as memcached does
+        except FileNotFoundError:
+            pass
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old_umask = os.umask(~mask & 0o777)
+        try:
+            sock.bind(path)
+            sock.listen(backlog)
+        except OSError:
+            sock.close()
+            raise
+        finally:
+            os.umask(old_umask)
+        sock.setblocking(False)
+        self.bound.unix = path
+        self._listeners[sock.fileno()] = _Listener(sock, f"unix:{path}", False, "local")
+
+    # ------------------------------------------------------------- ServerControl
+    def request_shutdown(self, graceful: bool) -> None:
+        self._graceful = self._graceful or graceful
+        self._shutdown.set()
+
+    def refresh_certs(self) -> str | None:
+        if self.tls is None:
+            return "TLS not enabled"
+        return self.tls.reload()
+
+    def tls_stats(self) -> list[tuple[str, str]]:
+        return self.tls.stats() if self.tls is not None else []
+
+    def connection_stats(self) -> list[tuple[str, str]]:
+        now = time.monotonic()
+        lines: list[tuple[str, str]] = []
+        for fd, listener in self._listeners.items():
+            lines.append((f"{fd}:addr", listener.name))
+            lines.append((f"{fd}:state", "conn_listening"))
+        for client in [*self._clients.values(), *self._tls_clients]:
+            fd = client.sock.fileno()
+            lines.append((f"{fd}:addr", client.addr))
+            lines.append((f"{fd}:listen_addr", client.listen_addr))
+            lines.append((f"{fd}:state", "conn_parse_cmd"))
+            lines.append((f"{fd}:secs_since_last_cmd", str(int(now - client.last_active))))
+        return lines
+
+    # --------------------------------------------------------------------- run
+    async def serve(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Serve until shutdown is requested; then stop as asked (see module doc)."""
+        self.counters.accepting_conns = 1
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            nursery.start_soon(self._event_loop)
+            nursery.start_soon(self._housekeeping)
+            task_status.started()
+            await self._shutdown.wait()
+            self._close_listeners()
+            if self._graceful:
+                await self._drain()
+            nursery.cancel_scope.cancel()
+        self._close_all()
+
+    def _close_listeners(self) -> None:
+        self.counters.accepting_conns = 0
+        for fd, listener in list(self._listeners.items()):
+            self._epoll.unregister(fd)
+            listener.sock.close()
+            if listener.transport == "local" and self.bound.unix:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.bound.unix)
+        self._listeners.clear()
+
+    async def _drain(self) -> None:
+        """Graceful stop: finish every reply being written, run nothing new."""
+        self._draining = True
+        for client in [*self._clients.values(), *self._tls_clients]:
+            client.conn.begin_drain()
+            if client.receive_scope is not None:
+                client.receive_scope.cancel()  # idle TLS reader: nothing in flight
+            elif not client.tls:
+                self._pump(client)
+        with trio.move_on_after(GRACEFUL_DRAIN_LIMIT):
+            while self._clients or self._tls_clients:
+                await trio.sleep(0.01)
+
+    def _close_all(self) -> None:
+        for client in list(self._clients.values()):
+            self._close(client)
+        self._epoll.close()
+
+    async def _housekeeping(self) -> None:
+        idle_timeout = self.settings.idle_timeout
+        while True:
+            await trio.sleep(HOUSEKEEPING_INTERVAL)
+            store = self.engine.store
+            store.maintain()
+            if self.settings.lru_crawler:
+                store.crawl_step(CRAWL_BUDGET)
+            if idle_timeout > 0:
+                deadline = time.monotonic() - idle_timeout
+                for client in list(self._clients.values()):
+                    if client.last_active < deadline and client.unsent is None:
+                        self.counters.idle_kicks += 1
+                        self._close(client)
+
+    # -------------------------------------------------------------- event loop
+    async def _event_loop(self) -> None:
+        epoll = self._epoll
+        while True:
+            if self._runnable:
+                await trio.lowlevel.checkpoint()
+                events = epoll.poll(0)
+            else:
+                await trio.lowlevel.wait_readable(epoll.fileno())
+                events = epoll.poll(0)
+            runnable, self._runnable = self._runnable, []
+            for fd, mask in events:
+                listener = self._listeners.get(fd)
+                if listener is not None:
+                    self._accept(listener)
+                    continue
+                client = self._clients.get(fd)
+                if client is None:
+                    continue
+                if mask & EPOLL_OUT:
+                    self._flush(client)
+                    if client.unsent is None and not client.closed:
+                        self._pump(client)
+                elif mask & (
+                    select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR
+                ):
+                    self._on_readable(client)
+            for client in runnable:
+                if not client.closed and client.unsent is None:
+                    self._pump(client)
+
+    def _accept(self, listener: _Listener) -> None:
+        while True:
+            try:
+                sock, peer = listener.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                if exc.errno in (errno.EMFILE, errno.ENFILE):
+                    self.counters.listen_disabled_num += 1
+                    return
+                raise
+            self.counters.total_connections += 1
+            if self.counters.curr_connections >= self.settings.conn_limit:
+                self.counters.rejected_connections += 1
+                try:
+                    sock.setblocking(False)
+                    sock.send(TOO_MANY_CONNECTIONS)
+                except OSError:
+                    pass
+                sock.close()
+                continue
+            sock.setblocking(False)
+            if listener.transport == "tcp":
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            addr = format_peer(sock.family, peer if peer else listener.name.split(":", 1)[1])
+            conn = Connection(
+                self.engine, transport=listener.transport, peer=addr, fd=sock.fileno()
+            )
+            client = _Client(sock, conn, addr, listener.name, time.monotonic())
+            self.counters.curr_connections += 1
+            if listener.tls:
+                client.tls = True
+                self._tls_clients.add(client)
+                assert self._nursery is not None
+                self._nursery.start_soon(self._serve_tls, client)
+            else:
+                self._clients[sock.fileno()] = client
+                self._epoll.register(sock.fileno(), EPOLL_IN)
+
+    def _on_readable(self, client: _Client) -> None:
+        conn = client.conn
+        recv = client.sock.recv
+        for _ in range(RECVS_PER_WAKEUP):
+            try:
+                data = recv(RECV_SIZE)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                self._close(client)
+                return
+            self.counters.bytes_read += len(data)
+            conn.receive_data(data)
+            if not data or len(data) < RECV_SIZE or conn.input_buffered > INPUT_HIGH_WATER:
+                break
+        client.last_active = time.monotonic()
+        self._pump(client)
+
+    def _pump(self, client: _Client) -> None:
+        """Run ready commands and send their replies; arrange the next wake-up."""
+        conn = client.conn
+        out = conn.process(self.settings.max_reqs_per_event)
+        if out:
+            client.unsent = memoryview(out)
+            self._flush(client)
+            if client.closed:
+                return
+        if client.unsent is not None:
+            self._want(client, EPOLL_OUT)  # stop reading until the peer reads
+            return
+        if conn.wants_close:
+            self._close(client)
+            return
+        if conn.more_work:
+            self._runnable.append(client)
+            return
+        if conn.input_buffered > INPUT_HIGH_WATER:
+            self._want(client, 0)
+        else:
+            self._want(client, EPOLL_IN)
+
+    def _flush(self, client: _Client) -> None:
+        data = client.unsent
+        if data is None:
+            return
+        try:
+            sent = client.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._close(client)
+            return
+        self.counters.bytes_written += sent
+        if sent == len(data):
+            client.unsent = None
+            if client.conn.wants_close and not client.conn.more_work:
+                self._close(client)
+        else:
+            client.unsent = data[sent:]
+
+    def _want(self, client: _Client, events: int) -> None:
+        if client.events != events:
+            client.events = events
+            self._epoll.modify(client.sock.fileno(), events)
+
+    def _close(self, client: _Client) -> None:
+        if client.closed:
+            return
+        client.closed = True
+        fd = client.sock.fileno()
+        if not client.tls:
+            self._clients.pop(fd, None)
+            with contextlib.suppress(OSError, ValueError):
+                self._epoll.unregister(fd)
+        client.conn.receive_data(b"")
+        self.counters.curr_connections -= 1
+        client.sock.close()
+
+    # ------------------------------------------------------------------- TLS
+    async def _serve_tls(self, client: _Client) -> None:
+        assert self.tls is not None
+        tls = self.tls
+        stream = trio.SSLStream(
+            trio.SocketStream(trio.socket.from_stdlib_socket(client.sock)),
+            tls.context,
+            server_side=True,
+        )
+        conn = client.conn
+        handshaken = False
+        try:
+            with trio.fail_after(self.settings.ssl_handshake_timeout):
+                await stream.do_handshake()
+            handshaken = True
+            tls.new_sessions += 1
+            while not conn.wants_close and not self._draining:
+                data: bytes | bytearray | None = None
+                with trio.CancelScope() as client.receive_scope:
+                    data = await stream.receive_some(RECV_SIZE)
+                client.receive_scope = None
+                if data is None:  # cancelled by a graceful drain while idle
+                    break
+                self.counters.bytes_read += len(data)
+                conn.receive_data(data)
+                client.last_active = time.monotonic()
+                while True:
+                    out = conn.process(self.settings.max_reqs_per_event)
+                    if out:
+                        await stream.send_all(out)
+                        self.counters.bytes_written += len(out)
+                    if not conn.more_work or conn.wants_close:
+                        break
+                    await trio.lowlevel.checkpoint()
+                if not data:
+                    break
+        except (trio.TooSlowError, trio.BrokenResourceError, trio.ClosedResourceError):
+            if not handshaken:
+                tls.handshake_errors += 1
+        finally:
+            self._tls_clients.discard(client)
+            client.closed = True
+            self.counters.curr_connections -= 1
+            conn.receive_data(b"")
+            with trio.CancelScope(shield=True):
+                with trio.move_on_after(1):
+                    await stream.aclose()
