@@ -30,7 +30,7 @@ _GLOBAL_STATE_MARKERS = (
 # Server flags under which a flush_all reset is impossible (-F) or not exact
 # (-C: flush_all hides items stored in the same second; -M: flushed items still
 # hold memory), or where the case may stop the server (-A).
-_DEDICATED_FLAGS = frozenset({"-F", "-C", "-M", "-A", "--disable-flush-all", "--disable-cas"})
+_DEDICATED_FLAGS = frozenset({"-F", "-C", "-M", "-A", "-Y", "--disable-flush-all", "--disable-cas"})
 
 
 @dataclass(frozen=True)
