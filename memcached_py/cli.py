@@ -621,6 +621,16 @@ def _tail_repair_time(text: str) -> int:
     return value
 
 
+def _keyformat(text: str) -> int:
+    value = _as_int(text)
+    if value is None:
+        raise UsageError("could not parse argument to ssl_keyformat", EX_FAIL)
+    if value != 1:
+        # memcached fails later, loading the key: "bad ssl filetype" (EX_USAGE).
+        raise UsageError(f"Only ssl_keyformat=1 (PEM) is supported, not {value}", EX_USAGE)
+    return value
+
+
 def _parse_error(name: str) -> str:
     return f"could not parse argument to {name}"
 
@@ -703,13 +713,7 @@ def _converters() -> dict[str, Converter]:
         "memory_file": _path("memory_file"),
         "ssl_chain_cert": _path("ssl_chain_cert"),
         "ssl_key": _path("ssl_key"),
-        "ssl_keyformat": _int(
-            "Only ssl_keyformat=1 (PEM) is supported",
-            lo=1,
-            hi=1,
-            code=EX_USAGE,
-            unparsable=_parse_error("ssl_keyformat"),
-        ),
+        "ssl_keyformat": _keyformat,
         "ssl_verify_mode": _int(
             "Invalid ssl_verify_mode. Use help to see valid options.",
             lo=0,
