@@ -49,7 +49,7 @@ Handler = Callable[["Connection", list[bytes]], bytes]
 DataHandler = Callable[[bytes], bytes]
 
 #: A multiget reply is cut into pieces of about this size (see Connection).
-GET_PIECE = 256 * 1024
+GET_PIECE = 64 * 1024
 
 INT32_MAX = (1 << 31) - 1
 INT32_MIN = -(1 << 31)
@@ -198,7 +198,7 @@ def _multiget_piece(
             parts.append(b"VALUE %b %d %d\r\n" % (key, item.flags, len(value)))
         parts.append(value)
         parts.append(b"\r\n")
-        size += len(value) + len(key) + 32
+        size += len(value) + len(key) + 24
         if size >= GET_PIECE and i < n:
             conn.continue_with(partial(_multiget_piece, conn, tokens, i, with_cas, exptime, touch))
             return b"".join(parts)
@@ -209,8 +209,7 @@ def _multiget_piece(
 # --------------------------------------------------------------------- storage
 def _storage(conn: Connection, tokens: list[bytes], mode: Mode) -> bytes:
     ntok = len(tokens)
-    need = 6 if mode == Mode.CAS else 5
-    if ntok < need:
+    if ntok < 5:
         raise bad_format()
     vtok = tokens[4]
     if not vtok.isdigit() or len(vtok) > 10:
@@ -218,10 +217,13 @@ def _storage(conn: Connection, tokens: list[bytes], mode: Mode) -> bytes:
     vlen = int(vtok)
     if vlen > INT32_MAX - 2:
         raise bad_format()
+    swallow = vlen + 2
+    need = 6 if mode == Mode.CAS else 5
+    if ntok < need:  # cas without its unique: HEAD swallows the data
+        raise bad_format(swallow)
     if ntok > need and tokens[-1] == b"noreply":
         conn.noreply = True
     key = tokens[1]
-    swallow = vlen + 2
     if len(key) > KEY_MAX_LENGTH:
         raise bad_format(swallow)
     flags = parse_flags(tokens[2])
@@ -362,9 +364,6 @@ _VERSION = b"VERSION " + PROTOCOL_VERSION.encode() + b"\r\n"
 
 def cmd_verbosity(conn: Connection, tokens: list[bytes]) -> bytes:
     noreply = _noreply(conn, tokens, 1)
-    if noreply and len(tokens) == 2:
-        conn.noreply = False
-        raise CommandError()
     if len(tokens) < 2:
         raise bad_format()
     level = parse_flags(tokens[1])

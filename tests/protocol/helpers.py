@@ -11,7 +11,6 @@ from memcached_py.engine import Engine
 from memcached_py.protocol.connection import Connection
 from memcached_py.settings import Settings
 from slab._types import SlabConfig
-
 from tests.protocol.fakestore import FakeStore
 
 START = 1_700_000_000
@@ -124,10 +123,30 @@ def transcript(
     return whole
 
 
-def check(data: bytes, expected: bytes, closed: bool | None = None, **kw: object) -> Env:
-    r = transcript(data, **kw)  # type: ignore[arg-type]
+def check(
+    data: bytes,
+    expected: bytes,
+    closed: bool | None = None,
+    setup: Callable[[Env], None] | None = None,
+    **settings: object,
+) -> Result:
+    """Assert the replies to ``data`` (chunking-invariant) equal ``expected``."""
+
+    def factory() -> Env:
+        return make_env(**settings)
+
+    r = transcript(data, setup, env_factory=factory)
     assert r.output == expected, f"\n got: {r.output!r}\nwant: {expected!r}"
     if closed is not None:
         assert r.closed == closed
-    env = make_env()
-    return env
+    return r
+
+
+def session(**settings: object) -> tuple[Env, Connection]:
+    """A single env + connection for stateful step-by-step tests."""
+    env = make_env(**settings)
+    return env, Connection(env.engine, peer="test", fd=7)
+
+
+def send(conn: Connection, data: bytes, max_requests: int = 1000) -> bytes:
+    return drive(conn, [data], max_requests).output
