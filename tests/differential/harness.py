@@ -337,3 +337,35 @@ def compare_stats_names(
         if dup:
             problems.append(f"duplicate names in ours: {dup}")
     return problems
+
+
+class Session:
+    """A persistent connection for step-by-step exchanges (property tests).
+
+    ``call(command)`` sends the command plus the sentinel and returns the reply
+    without the sentinel's ``MN``; raises AssertionError on close or timeout.
+    """
+
+    def __init__(self, server: Server, timeout: float = 2.0) -> None:
+        self.server = server
+        self.sock = server.connect(timeout=timeout)
+        self.buffer = b""
+
+    def call(self, command: bytes) -> bytes:
+        self.sock.sendall(command + SENTINEL)
+        while not self.buffer.endswith(SENTINEL_REPLY):
+            try:
+                chunk = self.sock.recv(65536)
+            except TimeoutError:
+                chunk = b"<timeout>"
+            if not chunk or chunk == b"<timeout>":
+                raise AssertionError(
+                    f"{self.server!r}: no sentinel reply to {command!r}; "
+                    f"got {self.buffer!r} then {'close' if not chunk else 'timeout'}"
+                )
+            self.buffer += chunk
+        reply, self.buffer = self.buffer[: -len(SENTINEL_REPLY)], b""
+        return reply
+
+    def close(self) -> None:
+        self.sock.close()
