@@ -916,8 +916,13 @@ def _check_tls(s: Settings) -> None:
 
 
 def _check_listen(s: Settings) -> None:
-    """Resolve every -l entry now, as memcached does when it binds (exit 71)."""
-    if not s.serves_tcp:
+    """Resolve every -l entry that will be bound, as memcached does (exit 71).
+
+    memcached binds nothing for -l under ``-p 0`` or ``-s``; our server also
+    binds ``-p 0 -l host:port`` entries with an explicit port, so those are
+    checked too.
+    """
+    if s.unix_socket is not None:
         return
     for entry in s.listen:
         tail = f"\nfailed to listen on one of interface(s) {entry}"
@@ -925,6 +930,8 @@ def _check_listen(s: Settings) -> None:
             raise UsageError("'notls' option is valid only when SSL is enabled" + tail, EX_OSERR)
         try:
             address = parse_listen_entry(entry, s.port)
+            if s.port == 0 and address.port == 0:
+                continue  # not bound
             host = address.host or None
             socket.getaddrinfo(
                 host, address.port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_PASSIVE

@@ -179,6 +179,8 @@ def test_listen_not_resolved_without_tcp() -> None:
     # memcached only resolves -l when it binds TCP: -p 0 or -s turn that off.
     assert build("-p", "0", "-l", "fooble").listen == ("fooble",)
     assert build("-s", "/tmp/x.sock", "-l", "fooble").listen == ("fooble",)
+    # ... but our server binds an entry with its own port even under -p 0.
+    assert refused("-p", "0", "-l", "fooble:11211").exit_code == 71
 
 
 # --------------------------------------------------------------------------
