@@ -73,7 +73,8 @@ and TLS. Not served: UDP, the binary protocol, SASL, extstore, the proxy.
 
 --config=<file>           read settings from <file> (key = value lines; keys are
                           the long option names with '-' -> '_'); flags given
-                          here override it. Default: ${CONFIG_ENV}, else none.
+                          here override it (default: ${CONFIG_ENV},
+                          else no file)
 -p, --port=<num>          TCP port to listen on (default: 11211, 0: off,
                           -1: an ephemeral port)
 -U, --udp-port=<num>      accepted for compatibility; UDP is not served
