@@ -1,0 +1,68 @@
+"""`watch` log streaming."""
+
+from __future__ import annotations
+
+import re
+
+from memcached_py.protocol.connection import Connection
+from tests.protocol.helpers import check, drive, send, session
+
+
+def test_watch_errors() -> None:
+    check(b"watch foo\r\n", b"ERROR\r\n")
+    check(b"watch\r\n", b"CLIENT_ERROR watch commands not allowed\r\n", disable_watch=True)
+    _env, conn = session()
+    assert send(conn, b"version\r\nwatch\r\n") == (
+        b"VERSION 1.6.45\r\nERROR cannot pipeline other commands before watch\r\n"
+    )
+
+
+def test_fetchers_and_mutations() -> None:
+    env, watcher = session()
+    assert send(watcher, b"watch fetchers mutations deletions\r\n") == b"OK\r\n"
+    client = Connection(env.engine, fd=42)
+    send(client, b"set k 0 0 1\r\nx\r\nget k\r\nget nope\r\ndelete k\r\n")
+    assert watcher.more_work
+    out = drive(watcher, []).output.decode()
+    lines = out.splitlines()
+    assert len(lines) == 4
+    assert re.fullmatch(
+        r"ts=\d+\.\d{6} gid=1 type=item_store key=k status=stored cmd=set ttl=0 clsid=0 "
+        r"cfd=42 size=1",
+        lines[0],
+    )
+    assert re.search(r"gid=2 type=item_get key=k status=found clsid=\d+ cfd=42 size=1$", lines[1])
+    assert lines[2].endswith("type=item_get key=nope status=not_found clsid=0 cfd=42 size=0")
+    assert re.search(r"type=deleted key=k cmd=delete clsid=\d+ size=1$", lines[3])
+    # input on a watching connection is ignored
+    assert send(watcher, b"version\r\n") == b""
+
+
+def test_default_is_fetchers_and_keys_are_encoded() -> None:
+    env, watcher = session()
+    send(watcher, b"watch\r\n")
+    client = Connection(env.engine)
+    send(client, b"set a%b 0 0 1\r\nx\r\nget a%b\r\n")
+    out = drive(watcher, []).output
+    assert out.count(b"\n") == 1 and b"key=a%25b status=found" in out
+
+
+def test_slow_watcher_is_bounded_and_told() -> None:
+    env, watcher = session(watcher_logbuf_size=4096)
+    send(watcher, b"watch\r\n")
+    client = Connection(env.engine)
+    send(client, b"get k\r\n" * 2000)
+    w = watcher.watcher
+    assert w is not None and w.size <= 4096 and w.skipped > 0
+    out = drive(watcher, []).output
+    assert out.startswith(b"skipped=")
+    assert env.engine.counters.log_watcher_skipped > 0
+
+
+def test_watcher_removed_on_close() -> None:
+    env, watcher = session()
+    send(watcher, b"watch\r\n")
+    assert env.engine.watch is not None
+    watcher.receive_data(b"")
+    assert env.engine.watch is None
+    assert env.engine.counters.log_watchers == 0
