@@ -269,6 +269,7 @@ def machine_info() -> dict[str, str]:
         )
         if res.returncode == 0:
             git = res.stdout.strip()
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     return {
         "cores": str(os.cpu_count()),
         "cpu": cpu,
@@ -277,6 +278,7 @@ def machine_info() -> dict[str, str]:
         "load generator": ms,
         "kernel": platform.release(),
         "memcached-py commit": git,
+        "load average at start": load,
     }
 
 

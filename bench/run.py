@@ -119,6 +119,9 @@ def log(msg: str) -> None:
 
 Measure = Callable[[Server], dict[str, float]]
 
+#: start failures already printed in full (a broken server fails every workload the same way)
+_START_FAILURES: set[str] = set()
+
 
 def measure(
     results: Results,
@@ -142,7 +145,12 @@ def measure(
             if not srv.alive():
                 raise RuntimeError(f"{label} exited during {workload}:\n{srv.stderr_text()}")
     except ServerStartError as e:
-        log(f"!! {workload}: {e}")
+        text = str(e)
+        if text in _START_FAILURES:
+            log(f"!! {workload}: {label} did not start (same stderr as before)")
+        else:
+            _START_FAILURES.add(text)
+            log(f"!! {workload}: {text}")
         results.error(workload, label, "did not start")
         return
     except Exception as e:
