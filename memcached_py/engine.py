@@ -56,6 +56,7 @@ class StoreAPI(Protocol):
     config: SlabConfig
 
     def get(self, key: bytes, *, bump: bool = True) -> Item | None: ...
+    def get_value(self, key: bytes) -> tuple[int, bytes, int] | None: ...
     def contains(self, key: bytes) -> bool: ...
     def set(
         self,
@@ -213,6 +214,23 @@ class Engine:
             rec[1] += 1
 
     # ---------------------------------------------------------------- reads
+    def get_value(self, key: bytes) -> tuple[int, bytes, int] | None:
+        """The request-path read for get/gets: ``(flags, value, cas)`` or None.
+
+        Same counting as :meth:`get`, without building an ``Item``.
+        """
+        if self.watch is not None or self.detail_enabled:
+            item = self.get(key)
+            return None if item is None else (item.flags, item.value, item.cas)
+        res = self.store.get_value(key)
+        c = self.counters
+        c.cmd_get += 1
+        if res is None:
+            c.get_misses += 1
+        else:
+            c.get_hits += 1
+        return res
+
     def get(self, key: bytes) -> Item | None:
         """``get``/``gets`` for one key: counts cmd_get, get_hits/get_misses."""
         item = self.store.get(key)

@@ -115,19 +115,16 @@ def _value_line(key: bytes, flags: int, value: bytes) -> bytes:
 
 
 def cmd_get(conn: Connection, tokens: list[bytes]) -> bytes:
-    ntok = len(tokens)
-    if ntok == 2:
+    if len(tokens) == 2:
         key = tokens[1]
         if len(key) > KEY_MAX_LENGTH:
             raise bad_format()
-        item = conn.engine.get(key)
-        if item is None:
+        res = conn.engine.get_value(key)
+        if res is None:
             return R.END
-        value = item.value
-        return b"".join(
-            (b"VALUE %b %d %d\r\n" % (key, item.flags, len(value)), value, b"\r\nEND\r\n")
-        )
-    if ntok < 2:
+        value = res[1]
+        return b"".join((b"VALUE %b %d %d\r\n" % (key, res[0], len(value)), value, b"\r\nEND\r\n"))
+    if len(tokens) < 2:
         raise bad_format()
     return _multiget(conn, tokens, 1, False, 0)
 
@@ -180,29 +177,54 @@ def _multiget_piece(
     touch: bool,
 ) -> bytes:
     engine = conn.engine
-    fetch = engine.get
     parts: list[bytes] = []
+    append = parts.append
     size = 0
     n = len(tokens)
     i = start
-    while i < n:
-        key = tokens[i]
-        i += 1
-        item = engine.get_and_touch(key, exptime) if touch else fetch(key)
-        if item is None:
-            continue
-        value = item.value
-        if with_cas:
-            parts.append(b"VALUE %b %d %d %d\r\n" % (key, item.flags, len(value), item.cas))
-        else:
-            parts.append(b"VALUE %b %d %d\r\n" % (key, item.flags, len(value)))
-        parts.append(value)
-        parts.append(b"\r\n")
-        size += len(value) + len(key) + 24
-        if size >= GET_PIECE and i < n:
-            conn.continue_with(partial(_multiget_piece, conn, tokens, i, with_cas, exptime, touch))
-            return b"".join(parts)
-    parts.append(R.END)
+    if touch:
+        gat = engine.get_and_touch
+        while i < n:
+            key = tokens[i]
+            i += 1
+            item = gat(key, exptime)
+            if item is None:
+                continue
+            value = item.value
+            if with_cas:
+                append(b"VALUE %b %d %d %d\r\n" % (key, item.flags, len(value), item.cas))
+            else:
+                append(b"VALUE %b %d %d\r\n" % (key, item.flags, len(value)))
+            append(value)
+            append(b"\r\n")
+            size += len(value) + len(key) + 24
+            if size >= GET_PIECE and i < n:
+                conn.continue_with(
+                    partial(_multiget_piece, conn, tokens, i, with_cas, exptime, touch)
+                )
+                return b"".join(parts)
+    else:
+        fetch = engine.get_value
+        while i < n:
+            key = tokens[i]
+            i += 1
+            res = fetch(key)
+            if res is None:
+                continue
+            value = res[1]
+            if with_cas:
+                append(b"VALUE %b %d %d %d\r\n" % (key, res[0], len(value), res[2]))
+            else:
+                append(b"VALUE %b %d %d\r\n" % (key, res[0], len(value)))
+            append(value)
+            append(b"\r\n")
+            size += len(value) + len(key) + 24
+            if size >= GET_PIECE and i < n:
+                conn.continue_with(
+                    partial(_multiget_piece, conn, tokens, i, with_cas, exptime, touch)
+                )
+                return b"".join(parts)
+    append(R.END)
     return b"".join(parts)
 
 

@@ -74,6 +74,10 @@ class FakeStore:
             self.count(it.slab_class, "get_hits")
         return snap
 
+    def get_value(self, key: bytes) -> tuple[int, bytes, int] | None:
+        it = self.get(key)
+        return None if it is None else (it.flags, it.value, it.cas)
+
     def contains(self, key: bytes) -> bool:
         return self._live(key) is not None
 

@@ -3,10 +3,12 @@ that the output does not depend on how the input was chunked."""
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import slab
 from memcached_py.engine import Engine
 from memcached_py.protocol.connection import Connection
 from memcached_py.settings import Settings
@@ -27,7 +29,7 @@ class Clock:
 @dataclass
 class Env:
     engine: Engine
-    store: FakeStore
+    store: FakeStore | slab.Store
     clock: Clock
     control: FakeControl | None = None
 
@@ -58,7 +60,11 @@ def make_env(**settings: object) -> Env:
         cas_enabled=not s.disable_cas,
         evictions_enabled=not s.disable_evictions,
     )
-    store = FakeStore(config, clock)
+    store: FakeStore | slab.Store
+    if os.environ.get("MCPY_TEST_STORE") == "fake":
+        store = FakeStore(config, clock)
+    else:
+        store = slab.Store(config, clock)
     control = FakeControl()
     engine = Engine(s, store, clock, control=control)
     return Env(engine, store, clock, control)
