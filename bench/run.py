@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import statistics
 import sys
@@ -425,7 +426,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         log("!! interrupted: printing what was measured")
     table = render(cfg, results, info, title)
-    table += f"\nTotal run time {time.monotonic() - t0:.0f} s. Command: `python bench/run.py"
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    table += f"\nTotal run time {time.monotonic() - t0:.0f} s; load average at end: {load}."
+    table += " Command: `python bench/run.py"
     table += (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip() + "`\n"
     print(table)
     out = Path(ns.out)
