@@ -123,6 +123,7 @@ class Mode(enum.IntEnum):
     CAS = 5
 
 
+_CONCAT = frozenset((Mode.APPEND, Mode.PREPEND))
 _MODE_NAMES = ("set", "add", "replace", "append", "prepend", "cas")
 _STORE_STATUS = {
     Result.STORED: "stored",
@@ -149,10 +150,8 @@ def parse_u64_value(value: bytes) -> int | None:
         return None
     if j < n and value[j] not in b" \t\n\v\f\r":
         return None
-    if j - i > 20:
-        stripped = value[i:j].lstrip(b"0")
-        if len(stripped) > 20:
-            return None
+    if j - i > 20:  # HEAD: more than 20 digits is non-numeric
+        return None
     v = int(value[i:j])
     if v > U64_MASK:
         return None
@@ -362,11 +361,19 @@ class Engine:
                         key_is_binary=old.key_is_binary if mode >= Mode.APPEND else key_is_binary,
                     )
         except TooLarge:
-            c.store_too_large += 1
-            result = Result.TOO_LARGE
+            # memcached: append/prepend whose combined item cannot be
+            # allocated answer NOT_STORED (do_store_item's failed_alloc)
+            if mode in _CONCAT:
+                result = Result.NOT_STORED
+            else:
+                c.store_too_large += 1
+                result = Result.TOO_LARGE
         except OutOfMemory:
-            c.store_no_memory += 1
-            result = Result.NO_MEMORY
+            if mode in _CONCAT:
+                result = Result.NOT_STORED
+            else:
+                c.store_no_memory += 1
+                result = Result.NO_MEMORY
         if self.watch is not None:
             self.watch.store(key, _MODE_NAMES[mode], _STORE_STATUS[result], exptime, len(value))
         return result, cas

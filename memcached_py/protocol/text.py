@@ -52,7 +52,7 @@ DataHandler = Callable[[bytes], bytes]
 GET_PIECE = 64 * 1024
 
 INT32_MAX = (1 << 31) - 1
-INT32_MIN = -(1 << 31)
+INT64_MAX = (1 << 63) - 1
 U32_MOD = 1 << 32
 U64_MAX = (1 << 64) - 1
 _WS = b" \t\n\v\f\r"
@@ -60,14 +60,20 @@ _WS = b" \t\n\v\f\r"
 
 # --------------------------------------------------------------------- numbers
 def parse_i32(tok: bytes) -> int | None:
-    """``safe_strtol`` into int32: optional sign, decimal digits."""
-    body = tok[1:] if tok[:1] in (b"-", b"+") else tok
-    if not body.isdigit() or len(body) > 11:
+    """memcached ``safe_strtol``: a C ``long`` (64-bit; out of range = error),
+    stored into an int32 by truncation, as memcached does (``99999999999``
+    becomes ``1215752191``). Optional sign and leading whitespace."""
+    if tok.isdigit() and len(tok) < 10:
+        return int(tok)
+    t = tok.lstrip(_WS)
+    body = t[1:] if t[:1] in (b"-", b"+") else t
+    if not body.isdigit():
         return None
-    v = int(tok)
-    if v > INT32_MAX or v < INT32_MIN:
+    v = int(t)
+    if v > INT64_MAX or v < -INT64_MAX - 1:
         return None
-    return v
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v > INT32_MAX else v
 
 
 def parse_u32(tok: bytes) -> int | None:
@@ -385,6 +391,8 @@ _VERSION = b"VERSION " + PROTOCOL_VERSION.encode() + b"\r\n"
 
 
 def cmd_verbosity(conn: Connection, tokens: list[bytes]) -> bytes:
+    if len(tokens) > 3:
+        raise CommandError()
     noreply = _noreply(conn, tokens, 1)
     if len(tokens) < 2:
         raise bad_format()
@@ -471,7 +479,7 @@ def cmd_slabs(conn: Connection, tokens: list[bytes]) -> bytes:
             level = parse_flags(sub)
             if level is None:
                 raise bad_format()
-            if level > 3:  # 3 is our own mover (Settings.slab_automove)
+            if level > 2:  # like memcached; our level 3 is only a startup option
                 raise CommandError()
             engine.store.automove = level
             engine.update_settings(slab_automove=level)
@@ -618,6 +626,8 @@ def cmd_lru_crawler(conn: Connection, tokens: list[bytes]) -> bytes:
         engine.update_settings(lru_crawler_sleep=n)
         return R.OK
     if ntok == 2 and sub == b"enable":
+        if engine.lru_crawler_enabled:
+            raise CommandError(b"failed to start lru crawler thread")
         engine.lru_crawler_enabled = True
         return R.OK
     if ntok == 2 and sub == b"disable":

@@ -172,6 +172,27 @@ def test_incr_non_numeric() -> None:
     )
 
 
+def test_exptime_is_truncated_to_int32_like_strtol() -> None:
+    # 99999999999 -> 1215752191 (an absolute time in the past): stored, invisible
+    check(
+        b"set k 0 99999999999 1\r\nx\r\nget k\r\nset k 0 -99999999999 1\r\nx\r\n"
+        b"set k 0 99999999999999999999 1\r\nx\r\nversion\r\n",
+        b"STORED\r\nEND\r\nSTORED\r\n" + BAD + b"VERSION 1.6.45\r\n",
+    )
+
+
+def test_append_too_large_combined_is_not_stored() -> None:
+    n = 400_000
+    check(
+        b"set k 0 0 %d\r\n" % n
+        + b"x" * n
+        + b"\r\nappend k 0 0 %d\r\n" % (2 * n)
+        + b"y" * 2 * n
+        + b"\r\nget nope\r\n",
+        b"STORED\r\nNOT_STORED\r\nEND\r\n",
+    )
+
+
 def test_touch_gat() -> None:
     def setup(env: Env) -> None:
         env.engine.store.set(b"k", b"v", 7, 0)
@@ -222,8 +243,8 @@ def test_flush_all_disabled() -> None:
 def test_version_verbosity() -> None:
     check(
         b"version\r\nversion extra\r\nverbosity 1\r\nverbosity\r\nverbosity x\r\n"
-        b"verbosity noreply\r\n",
-        b"VERSION 1.6.45\r\nVERSION 1.6.45\r\nOK\r\n" + BAD + BAD,
+        b"verbosity noreply\r\nverbosity 1 2\r\nverbosity 1 2 3\r\n",
+        b"VERSION 1.6.45\r\nVERSION 1.6.45\r\nOK\r\n" + BAD + BAD + b"OK\r\nERROR\r\n",
     )
 
 
@@ -259,13 +280,13 @@ def test_slabs() -> None:
         b"slabs\r\nslabs foo\r\nslabs reassign 1 1\r\nslabs reassign a b\r\n"
         b"slabs automove 1\r\nslabs automove 5\r\nslabs automove x\r\n"
         b"slabs automove ratio 0.5\r\nslabs automove ratio x\r\n"
-        b"slabs automove window 1\r\nslabs automove window 30\r\n",
+        b"slabs automove window 1\r\nslabs automove window 30\r\nslabs automove 3\r\n",
         b"ERROR\r\nERROR\r\nSAME src and dst class are identical\r\n"
         + BAD
         + b"OK\r\nERROR\r\n"
         + BAD
         + b"OK\r\nERROR\r\n"
-        b"CLIENT_ERROR automove window too low or too high\r\nOK\r\n",
+        b"CLIENT_ERROR automove window too low or too high\r\nOK\r\nERROR\r\n",
     )
     check(
         b"slabs reassign 1 2\r\n",
@@ -289,9 +310,11 @@ def test_lru_crawler() -> None:
         b"lru_crawler\r\nlru_crawler foo\r\nlru_crawler sleep 10\r\n"
         b"lru_crawler sleep 10000000\r\nlru_crawler tocrawl 5\r\nlru_crawler crawl all\r\n"
         b"lru_crawler crawl 100\r\nlru_crawler crawl 1,2\r\nlru_crawler disable\r\n"
-        b"lru_crawler crawl all\r\nlru_crawler enable\r\n",
+        b"lru_crawler crawl all\r\nlru_crawler disable\r\nlru_crawler enable\r\n"
+        b"lru_crawler enable\r\n",
         b"ERROR\r\nERROR\r\nOK\r\nCLIENT_ERROR sleep must be one second or less\r\nOK\r\nOK\r\n"
-        b"BADCLASS invalid class id\r\nOK\r\nOK\r\nCLIENT_ERROR lru crawler disabled\r\nOK\r\n",
+        b"BADCLASS invalid class id\r\nOK\r\nOK\r\nCLIENT_ERROR lru crawler disabled\r\nOK\r\n"
+        b"OK\r\nERROR failed to start lru crawler thread\r\n",
     )
 
 
