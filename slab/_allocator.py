@@ -116,7 +116,7 @@ class Allocator:
         """Map a new page from the budget for ``cls``; its page id, or 0."""
         if not self.can_grow():
             return 0
-        page = mmap.mmap(-1, self.page_size)
+        page = mmap.mmap(-1, self.page_size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
         if self._free_page_ids:
             pid = self._free_page_ids.pop()
             self.pages[pid] = page
