@@ -125,7 +125,8 @@ def mg(engine: MetaEngine, tokens: list[bytes]) -> bytes:
     if item is None and req.vivify_ttl is not None:
         # N<ttl>: create an empty placeholder; this client wins the recache.
         try:
-            store.set(key, b"", 0, 0, cas=req.new_cas, key_is_binary=req.key_binary)
+            # (memcached does not mark a vivified item's key binary: k shows it raw)
+            store.set(key, b"", 0, 0, cas=req.new_cas)
         except (TooLarge, OutOfMemory):
             pass  # memcached: the allocation failed, so this stays a miss
         else:
@@ -307,6 +308,7 @@ def _store(engine: MetaEngine, pending: PendingSet, value: bytes) -> tuple[bytes
     exptime = engine.realtime(req.ttl) if req.ttl is not None else 0
     stale = False
     token_sent = False
+    key_binary = req.key_binary
     old = store.get(key, bump=False)
     if mode == _ADD:
         if old is not None:
@@ -319,7 +321,7 @@ def _store(engine: MetaEngine, pending: PendingSet, value: bytes) -> tuple[bytes
         if old.cas == req.compare_cas and req.compare_cas != 0:
             counters.cas_hits += 1
             store.count(old.slab_class, "cas_hits")
-        elif req.set_stale and req.compare_cas < old.cas:
+        elif req.set_stale and 0 < req.compare_cas < old.cas:
             # I: an older writer may still store, but the value stays stale
             # and keeps the current TTL and win-token state.
             counters.cas_hits += 1
@@ -345,6 +347,7 @@ def _store(engine: MetaEngine, pending: PendingSet, value: bytes) -> tuple[bytes
             value = old.value + value if mode == _APPEND else value + old.value
             flags = old.flags
             exptime = old.exptime
+            key_binary = False  # memcached allocates a new item without the binary mark
     try:
         cas = store.set(
             key,
@@ -352,7 +355,7 @@ def _store(engine: MetaEngine, pending: PendingSet, value: bytes) -> tuple[bytes
             flags,
             exptime,
             cas=req.new_cas,
-            key_is_binary=req.key_binary,
+            key_is_binary=key_binary,
             stale=stale,
             win_token_sent=token_sent,
         )
@@ -395,7 +398,6 @@ def md(engine: MetaEngine, tokens: list[bytes]) -> bytes:
                 req.client_flags,
                 exptime,
                 cas=req.new_cas if req.new_cas is not None else item.cas,
-                key_is_binary=req.key_binary,
             )
         except TooLarge:
             return _status(b"NS", parts)
@@ -463,8 +465,12 @@ def ma(engine: MetaEngine, tokens: list[bytes]) -> bytes:
         stale = False
         token_sent = False
         fetched = False
+        key_binary = False  # memcached does not mark the new item's key binary
         created = True
     else:
+        # memcached's do_add_delta order: empty value, then CAS, then the number
+        if not item.value:
+            raise ClientError(b"cannot increment or decrement non-numeric value")
         if req.compare_cas and item.cas != req.compare_cas:
             return _status(b"EX", list(_echo_flags(req, key, req.key_binary)))
         number = _u64_value(item.value)
@@ -487,10 +493,14 @@ def ma(engine: MetaEngine, tokens: list[bytes]) -> bytes:
             stored_value = digits.ljust(len(item.value))
             stale = item.stale
             token_sent = item.win_token_sent
+            key_binary = item.key_is_binary
         else:
+            # a new, longer item replaces the old one: fresh item state
             stored_value = digits
             stale = False
             token_sent = False
+            fetched = False
+            key_binary = False
 
     now = engine.clock()
     parts: list[bytes] = []
@@ -525,7 +535,7 @@ def ma(engine: MetaEngine, tokens: list[bytes]) -> bytes:
             flags,
             exptime,
             cas=req.new_cas,
-            key_is_binary=item.key_is_binary if item is not None else req.key_binary,
+            key_is_binary=key_binary,
             stale=stale,
             win_token_sent=token_sent,
             fetched=fetched,

@@ -168,6 +168,18 @@ CASES: list[Case] = [
         note="§4 stale-while-revalidate: X W once, then Z X; I stores an older CAS as stale",
     ),
     Case(
+        "meta_swr_stale_c0",
+        b"ms k 1\r\na\r\nms k 1\r\nb\r\nms k 1 I C0\r\nc\r\nms k 1 I C1\r\nd\r\nmg k v\r\n",
+        isolated=True,
+        note="ms I stores an older CAS as stale, but C0 never matches",
+    ),
+    Case(
+        "meta_vivify_key_not_binary",
+        b"mg YQ== b s k N0\r\nmg a k\r\nma Yg== b N0 k\r\nmg b k\r\n"
+        b"ms Yw== 1 b\r\n1\r\nms Yw== 1 b MA k\r\n2\r\nmg c k v\r\n",
+        note="memcached does not mark vivified or appended items binary: k shows them raw",
+    ),
+    Case(
         "meta_swr_md_i_quiet",
         b"ms k 1\r\nA\r\nmd k I q\r\nmd nope I q\r\nmg k v\r\n",
     ),
@@ -371,6 +383,11 @@ CASES: list[Case] = [
         b"ms k 20\r\n18446744073709551615\r\nma k v\r\nmg k v\r\nma k v D18446744073709551615\r\n",
     ),
     Case("meta_ma_non_numeric", b"ms k 2\r\nhi\r\nma k\r\nma k q\r\nms k 0\r\n\r\nma k\r\n"),
+    Case(
+        "meta_ma_empty_before_cas",
+        b"ms k 0\r\n\r\nma k C99999\r\nms k 1\r\n1\r\nma k C99999\r\n",
+        note="do_add_delta: an empty value is non-numeric before the CAS check",
+    ),
     Case("meta_ma_quiet", b"ms k 1\r\n1\r\nma k q\r\nma k q v\r\nma nope q\r\nmg k v\r\n"),
     Case(
         "meta_ma_cas",
