@@ -119,7 +119,7 @@ def run(
             req = b"get " + k + b"\r\n"
         c.busy = True
         c.sent_ns = time.perf_counter_ns()
-        if c.sent_ns >= measure_from:
+        if measure_from <= c.sent_ns < end:
             sent_in_window += 1
         c.sock.sendall(req)
 
