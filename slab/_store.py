@@ -113,10 +113,11 @@ AUTOMOVE_AGE_SLACK = 2
 AUTOMOVE_CHECK_EVERY = 16
 #: Level 1 (memcached's): a donor keeps at least this many pages.
 AUTOMOVE_MIN_DONOR_PAGES = 2
-#: ACTIVE items rescued from the COLD tail (to WARM) per eviction at most.
-EVICT_TRIES = 5
+#: ACTIVE items rescued from the COLD tail (to WARM) per eviction at most
+#: (amortized O(1): each rescue consumes one hit's ACTIVE bit).
+EVICT_TRIES = 50
 #: LRU steps one eviction may take (rescues, HOT/WARM -> COLD moves) at most.
-EVICT_SEARCH_LIMIT = 64
+EVICT_SEARCH_LIMIT = 120
 # Outcomes of one LRU tail step.
 NOTHING = 0
 MOVED = 1
@@ -270,6 +271,8 @@ class Store:
             page[off + OFF_BITS] = bits | FETCHED
         elif not bits & ACTIVE:
             page[off + OFF_BITS] = bits | ACTIVE
+            if hdr[F_LRU] & 3 == COLD:
+                self._activate_cold(ref, hdr[F_LRU] >> 2, now)
         if hdr[F_ATIME] != now:
             UINT32.pack_into(page, off + OFF_ATIME, now & UINT32_MAX)
         self._hits[hdr[F_LRU]] += 1
@@ -279,10 +282,10 @@ class Store:
         found = self._find_live(key, count_lazy=True)
         if found is None:
             return None
-        _slot, _ref, page, off, hdr, now = found
+        _slot, ref, page, off, hdr, now = found
         item = self._snapshot(page, off, hdr)
         if bump:
-            self._bump(page, off, hdr, now)
+            self._bump(ref, page, off, hdr, now)
         return item
 
     def contains(self, key: bytes) -> bool:
@@ -410,10 +413,10 @@ class Store:
         found = self._find_live(key, count_lazy=True)
         if found is None:
             return None
-        _slot, _ref, page, off, hdr, now = found
+        _slot, ref, page, off, hdr, now = found
         item = self._snapshot(page, off, hdr)
         INT32.pack_into(page, off + OFF_EXPTIME, clamp_exptime(exptime))
-        self._bump(page, off, hdr, now)
+        self._bump(ref, page, off, hdr, now)
         return item
 
     def update(
@@ -831,15 +834,30 @@ class Store:
             total_size=self._accounted(hdr),
         )
 
-    def _bump(self, page: mmap.mmap, off: int, hdr: tuple[int, ...], now: int) -> None:
+    def _bump(self, ref: int, page: mmap.mmap, off: int, hdr: tuple[int, ...], now: int) -> None:
         bits = hdr[F_BITS]
         if not bits & FETCHED:
             page[off + OFF_BITS] = bits | FETCHED
         elif not bits & ACTIVE:
             page[off + OFF_BITS] = bits | ACTIVE
+            if hdr[F_LRU] & 3 == COLD:
+                self._activate_cold(ref, hdr[F_LRU] >> 2, now)
         if hdr[F_ATIME] != now:
             UINT32.pack_into(page, off + OFF_ATIME, now & UINT32_MAX)
         self._hits[hdr[F_LRU]] += 1
+
+    def _activate_cold(self, ref: int, cls: int, now: int) -> None:
+        """A COLD item became ACTIVE: move it to WARM now (memcached does this
+        with an asynchronous bump right after the hit)."""
+        if not self._segmented:
+            return
+        page = self._pages[ref >> self._shift]
+        assert page is not None
+        off = ref & self._omask
+        page[off + OFF_BITS] &= ~ACTIVE
+        self._lru.move_to_head(ref, cls << 2 | WARM)
+        self._item_stats["moves_to_warm"][cls] += 1
+        self._limit_warm(cls, now)
 
     def _accounted(self, hdr: tuple[int, ...]) -> int:
         return (

@@ -35,10 +35,11 @@ class SlabConfig:
     cas_enabled: bool = True  # -C turns it off
     evictions_enabled: bool = True  # -M turns it off
     slab_reassign: bool = True
-    #: 0 off, 1 memcached's cautious default, 2 aggressive; the store's own
-    #: default is chosen by the store (see ``slab`` README section) and must
-    #: follow a value-size shift much better than memcached's level 1.
-    slab_automove: int = 1
+    #: 0 off, 1 memcached's cautious default, 2 aggressive, 3 this store's
+    #: default: move a page at once to a class that must evict when another
+    #: class's next eviction candidate is much older (see slab/API.md,
+    #: "Page moves"); follows a value-size shift much better than level 1.
+    slab_automove: int = 3
     slab_automove_ratio: float = 0.8
     slab_automove_window: int = 30
     lru_segmented: bool = True
