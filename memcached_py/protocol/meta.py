@@ -345,6 +345,8 @@ def _store(engine: MetaEngine, pending: PendingSet, value: bytes) -> tuple[bytes
             if req.compare_cas and req.compare_cas != old.cas:
                 return b"EX", 0, len(value)
             value = old.value + value if mode == _APPEND else value + old.value
+            if engine.too_large(key, len(value)):
+                return b"NS", 0, len(value)  # memcached: the combined item is not allocated
             flags = old.flags
             exptime = old.exptime
             key_binary = False  # memcached allocates a new item without the binary mark
