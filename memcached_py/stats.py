@@ -380,6 +380,42 @@ def settings_stats(engine: Engine) -> Lines:
     ]
 
 
+#: ``stats items`` fields memcached prints only with the LRU maintainer thread.
+_MAINTAINER_ITEM_FIELDS = frozenset(
+    (
+        "number_hot",
+        "number_warm",
+        "number_cold",
+        "number_temp",
+        "age_hot",
+        "age_warm",
+        "evicted_active",
+        "moves_to_cold",
+        "moves_to_warm",
+        "moves_within_lru",
+        "direct_reclaims",
+        "hits_to_hot",
+        "hits_to_warm",
+        "hits_to_cold",
+        "hits_to_temp",
+    )
+)
+
+
+def items_stats(engine: Engine) -> Lines:
+    """``stats items`` from the store, with memcached's lru_maintainer / temp_lru conditions."""
+    s = engine.settings
+    out: Lines = []
+    for name, value in engine.store.item_stats():
+        field = name.rsplit(":", 1)[-1]
+        if field in _MAINTAINER_ITEM_FIELDS and (
+            not s.lru_maintainer or (field == "number_temp" and not s.temp_lru)
+        ):
+            continue
+        out.append((name, str(value)))
+    return out
+
+
 def detail_dump(engine: Engine) -> bytes:
     """``stats detail dump``: ``PREFIX <p> get <n> hit <n> set <n> del <n>`` lines + END."""
     parts = [

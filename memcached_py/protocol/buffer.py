@@ -17,12 +17,14 @@ _COMPACT_MIN = 64 * 1024
 
 
 class ReceiveBuffer:
-    __slots__ = ("_buf", "_pos", "_scan")
+    __slots__ = ("_buf", "_pos", "_scan", "last_raw")
 
     def __init__(self) -> None:
         self._buf: bytes | bytearray = b""
         self._pos = 0  # read offset
         self._scan = 0  # no b"\n" in _buf[_pos:_scan]
+        #: raw length (line end included) of the line last returned by next_line
+        self.last_raw = 0
 
     def __len__(self) -> int:
         return len(self._buf) - self._pos
@@ -69,6 +71,33 @@ class ReceiveBuffer:
         if i < 0:
             self._scan = len(buf)
         return i
+
+    def next_line(self) -> bytes | None:
+        """Consume and return the next complete line (without ``\n`` or
+        ``\r\n``), or None. Sets ``last_raw`` to its length with line end."""
+        buf = self._buf
+        pos = self._pos
+        nl = buf.find(b"\n", self._scan)
+        if nl < 0:
+            self._scan = len(buf)
+            return None
+        end = nl
+        if end > pos and buf[end - 1] == 13:
+            end -= 1
+        line = buf[pos:end] if type(buf) is bytes else bytes(buf[pos:end])
+        self.last_raw = nl + 1 - pos
+        nl += 1
+        if nl >= len(buf):
+            self._buf = b""
+            self._pos = 0
+            self._scan = 0
+        else:
+            self._pos = nl
+            self._scan = nl
+        return line
+
+    def has_line(self) -> bool:
+        return self.find_line() >= 0
 
     def unscanned_line_length(self) -> int:
         """Bytes buffered without a newline (valid after ``find_line`` returned -1)."""

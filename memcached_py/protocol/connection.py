@@ -221,6 +221,7 @@ class Connection:
     def _run(self, out: list[bytes], max_requests: int) -> None:
         buf = self._buf
         commands = COMMANDS
+        engine = self.engine
         size = 0
         reqs = 0
         while True:
@@ -251,34 +252,38 @@ class Connection:
                     if piece:
                         out.append(piece)
                     return
-                nl = buf.find_line()
-                if nl < 0:
+                if reqs >= max_requests:
+                    if buf.has_line():
+                        engine.counters.conn_yields += 1
+                    return
+                line = buf.next_line()
+                if line is None:
                     if len(buf) > MAX_LINE and (
                         self._unauth or not _long_line_allowed(buf.peek(MAX_LINE))
                     ):
                         self._close()
                     return
-                if reqs >= max_requests:
-                    self.engine.counters.conn_yields += 1
-                    return
                 reqs += 1
-                line, raw = buf.take_line(nl)
-                if raw > MAX_LINE + 1 and (self._unauth or not _long_line_allowed(line)):
+                if (
+                    len(line) >= MAX_LINE - 1
+                    and buf.last_raw > MAX_LINE + 1
+                    and (self._unauth or not _long_line_allowed(line))
+                ):
                     self._close()
                     return
                 if self._unauth:
-                    reply = self._auth_line(line, raw)
+                    reply = self._auth_line(line, buf.last_raw)
                 else:
                     tokens = line.split(b" ")
                     if b"" in tokens:
                         tokens = [t for t in tokens if t]
                     handler = commands.get(tokens[0]) if tokens else None
                     if handler is None:
-                        reply = self._unknown(tokens, raw)
+                        reply = self._unknown(tokens, buf.last_raw)
                     else:
                         self.noreply = False
-                        if self.engine.watch is not None:
-                            self.engine.watch.cfd = self.fd
+                        if engine.watch is not None:
+                            engine.watch.cfd = self.fd
                         try:
                             reply = handler(self, tokens)
                         except ProtocolError as e:

@@ -656,7 +656,7 @@ def cmd_stats(conn: Connection, tokens: list[bytes]) -> bytes:
     if sub == b"settings":
         return _stats.render(_stats.settings_stats(engine))
     if sub == b"items":
-        return _stats.render([(k, str(v)) for k, v in engine.store.item_stats()])
+        return _stats.render(_stats.items_stats(engine))
     if sub == b"slabs":
         return _stats.render([(k, str(v)) for k, v in engine.store.slab_stats()])
     if sub == b"sizes":
