@@ -32,7 +32,9 @@ def sync(quiet: Client) -> None:
 
 @pytest.fixture
 def client(server: Server) -> Iterator[Client]:
-    c = make_client(server)
+    """Waits for every reply (pymemcache's own default is default_noreply=True,
+    and a noreply command may still be in flight when another connection reads)."""
+    c = make_client(server, default_noreply=False)
     yield c
     c.close()
 
@@ -268,7 +270,7 @@ def test_check_key(client: Client) -> None:
 
 
 def test_key_prefix(server: Server) -> None:
-    c = make_client(server, key_prefix=b"pre:")
+    c = make_client(server, key_prefix=b"pre:", default_noreply=False)
     try:
         c.set("k", b"v")
         assert c.get("k") == b"v"
@@ -290,7 +292,7 @@ def test_shutdown_not_enabled(client: Client, kind: Kind) -> None:
 def test_shutdown_enabled(kind: Kind, graceful: bool) -> None:
     srv = start(kind, ["-A"])
     try:
-        c = make_client(srv)
+        c = make_client(srv, default_noreply=False)
         c.set("k", b"v")
         c.shutdown(graceful=graceful)
         assert srv.proc.wait(timeout=10) is not None
