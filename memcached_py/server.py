@@ -361,6 +361,8 @@ class Server:
     def _pump(self, client: _Client) -> None:
         """Run ready commands and send their replies; arrange the next wake-up."""
         conn = client.conn
+        if client.unsent is not None:
+            return  # the peer has not taken the last batch yet; EPOLLOUT resumes us
         out = conn.process(self.settings.max_reqs_per_event)
         if out:
             client.unsent = memoryview(out)

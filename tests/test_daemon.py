@@ -37,14 +37,13 @@ def env_with_repo() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def daemon(args: list[str], **popen: object) -> Iterator[subprocess.Popen[bytes]]:
+def daemon(args: list[str], env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(
         [*DAEMON, *root_args(), *args],
-        env=env_with_repo(),
+        env=env or env_with_repo(),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        **popen,  # type: ignore[call-overload]
     )
     try:
         yield proc
@@ -129,15 +128,22 @@ def test_connection_limit_refuses_with_error_and_counts() -> None:
     server = start("ours", ["-c", "2"])
     try:
         first = server.connect()
+
+        def only_first_is_open() -> bool:
+            first.sendall(b"stats\r\n")
+            return b"STAT curr_connections 1\r\n" in recv_until(first, b"END\r\n")
+
+        wait_for(only_first_is_open)  # the readiness probe's close has been seen
         second = server.connect()
-        first.sendall(b"version\r\n")
-        assert recv_until(first, b"\r\n").startswith(b"VERSION ")
+        second.sendall(b"version\r\n")
+        assert recv_until(second, b"\r\n").startswith(b"VERSION ")
         third = server.connect()
         assert recv_until(third, b"\r\n") == b"ERROR Too many open connections\r\n"
         assert third.recv(10) == b""  # closed by the server
         third.close()
         second.close()
-        wait_for(lambda: stats(server.address)["rejected_connections"] == "1")
+        first.sendall(b"stats\r\n")
+        assert b"STAT rejected_connections 1\r\n" in recv_until(first, b"END\r\n")
         first.close()
     finally:
         server.stop()
@@ -173,8 +179,10 @@ def test_sigusr1_finishes_a_multi_megabyte_multiget(server: Server) -> None:
     for key, value in values.items():
         client.set(key, value)
     client.close()
-    reader = server.connect(timeout=10)
-    reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    reader = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # before connect
+    reader.settimeout(10)
+    reader.connect(server.address)
     reader.sendall(b"get " + b" ".join(k.encode() for k in values) + b"\r\n")
     first = reader.recv(1000)  # the reply is being written now
     assert first.startswith(b"VALUE big0 0 500000")
