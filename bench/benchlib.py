@@ -25,7 +25,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class ServerStartError(RuntimeError):
-    """A server did not start serving; the message carries its stderr."""
+    """A server did not start serving; the message carries its command line and stderr."""
+
+    def __init__(self, message: str, stderr: str = "") -> None:
+        super().__init__(message)
+        self.stderr = stderr
 
 
 def free_port() -> int:
@@ -126,7 +130,7 @@ def start_server(
     not answer in time.  With ``tls_files`` (cert, key) the server gets ``-Z``
     and readiness is checked with a TLS ``version`` request.
     """
-    last_error = ""
+    last_error = last_stderr = ""
     for _attempt in range(3):  # a free port can be taken between probe and bind
         port = free_port()
         argv = [*spec.argv, "-p", str(port), "-l", HOST, "-U", "0", *args]
@@ -160,9 +164,10 @@ def start_server(
             f"exit status: {code if code is not None else 'still running, no answer'}\n"
             f"stderr:\n{text.strip() or '(empty)'}"
         )
+        last_stderr = text
         if code is None or "in use" not in text.lower():
             break
-    raise ServerStartError(last_error)
+    raise ServerStartError(last_error, last_stderr)
 
 
 def _answers(port: int, tls: bool) -> bool:

@@ -146,12 +146,12 @@ def measure(
             if not srv.alive():
                 raise RuntimeError(f"{label} exited during {workload}:\n{srv.stderr_text()}")
     except ServerStartError as e:
-        text = str(e)
-        if text in _START_FAILURES:
+        seen = f"{label}\0{e.stderr}"
+        if seen in _START_FAILURES:
             log(f"!! {workload}: {label} did not start (same stderr as before)")
         else:
-            _START_FAILURES.add(text)
-            log(f"!! {workload}: {text}")
+            _START_FAILURES.add(seen)
+            log(f"!! {workload}: {e}")
         results.error(workload, label, "did not start")
         return
     except Exception as e:
@@ -429,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     table += f"\nTotal run time {time.monotonic() - t0:.0f} s; load average at end: {load}."
     table += " Command: `python bench/run.py"
-    table += (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip() + "`\n"
+    table += (" " + shlex.join(argv if argv is not None else sys.argv[1:])).rstrip() + "`\n"
     print(table)
     out = Path(ns.out)
     try:
