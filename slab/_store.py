@@ -113,11 +113,13 @@ AUTOMOVE_AGE_SLACK = 2
 AUTOMOVE_CHECK_EVERY = 16
 #: Level 1 (memcached's): a donor keeps at least this many pages.
 AUTOMOVE_MIN_DONOR_PAGES = 2
-#: ACTIVE items rescued from the COLD tail (to WARM) per eviction at most
-#: (amortized O(1): each rescue consumes one hit's ACTIVE bit).
-EVICT_TRIES = 50
+#: ACTIVE items rescued from the COLD tail (to WARM) per eviction at most.
+#: Hits only set a bit; the move happens here (and in ``maintain``), amortized
+#: O(1) per hit since each rescue consumes one ACTIVE bit; the bound caps the
+#: stall of one set at a few milliseconds.
+EVICT_TRIES = 1000
 #: LRU steps one eviction may take (rescues, HOT/WARM -> COLD moves) at most.
-EVICT_SEARCH_LIMIT = 120
+EVICT_SEARCH_LIMIT = EVICT_TRIES + 64
 # Outcomes of one LRU tail step.
 NOTHING = 0
 MOVED = 1
@@ -192,6 +194,10 @@ class Store:
         self._omask = alloc.offset_mask
         self._cas_enabled = config.cas_enabled
         self._cas_size = CAS_SIZE if config.cas_enabled else 0
+        #: accounted bytes of an item besides its key, value and flags suffix
+        self._fixed_size = (
+            ITEM_HEADER_SIZE + KEY_TERMINATOR_SIZE + VALUE_TERMINATOR_SIZE + self._cas_size
+        )
         self._hdr = HEADER_SIZE_WITH_CAS if config.cas_enabled else HEADER_SIZE
         self._header = HEADER_WITH_CAS if config.cas_enabled else HEADER
         self._body = BODY_WITH_CAS if config.cas_enabled else BODY
@@ -258,7 +264,12 @@ class Store:
         hdr = self._header.unpack_from(page, off)
         now = self._clock()
         exptime = hdr[F_EXPTIME]
-        if (exptime and exptime <= now) or self._is_flushed(hdr, now):
+        if (
+            (exptime and exptime <= now)
+            or hdr[F_SEQ] <= self._flush_seq
+            or hdr[F_TIME_SET] <= self._flush_time
+            or (self._flush_at and self._is_flushed(hdr, now))
+        ):
             self._lazy_remove(i, ref, page, off, hdr, now)
             return None
         bits = hdr[F_BITS]
@@ -271,19 +282,27 @@ class Store:
             page[off + OFF_BITS] = bits | FETCHED
         elif not bits & ACTIVE:
             page[off + OFF_BITS] = bits | ACTIVE
-            if hdr[F_LRU] & 3 == COLD:
-                self._activate_cold(ref, hdr[F_LRU] >> 2, now)
         if hdr[F_ATIME] != now:
             UINT32.pack_into(page, off + OFF_ATIME, now & UINT32_MAX)
         self._hits[hdr[F_LRU]] += 1
         return hdr[F_FLAGS], value, hdr[F_CAS] if self._cas_enabled else 0
 
     def get(self, key: bytes, *, bump: bool = True) -> Item | None:
-        found = self._find_live(key, count_lazy=True)
-        if found is None:
+        index = self._index
+        slot = index.find(key, hash(key))
+        if slot < 0:
             return None
-        _slot, ref, page, off, hdr, now = found
-        item = self._snapshot(page, off, hdr)
+        ref = index.slots[slot] & self._ref_mask
+        page = self._pages[ref >> self._shift]
+        assert page is not None
+        off = ref & self._omask
+        hdr = self._header.unpack_from(page, off)
+        now = self._clock()
+        exptime = hdr[F_EXPTIME]
+        if (exptime and exptime <= now) or self._is_flushed(hdr, now):
+            self._lazy_remove(slot, ref, page, off, hdr, now)
+            return None
+        item = self._snapshot(page, off, hdr, key)
         if bump:
             self._bump(ref, page, off, hdr, now)
         return item
@@ -810,7 +829,9 @@ class Store:
             self._flush_time = max(self._flush_time, at)
             self._flush_at = 0
 
-    def _snapshot(self, page: mmap.mmap, off: int, hdr: tuple[int, ...]) -> Item:
+    def _snapshot(
+        self, page: mmap.mmap, off: int, hdr: tuple[int, ...], key: bytes | None = None
+    ) -> Item:
         klen = hdr[F_KEYLEN]
         ko = off + self._hdr
         bits = hdr[F_BITS]
@@ -818,20 +839,22 @@ class Store:
             value = self._read_chunked(page, off, hdr)
         else:
             value = page[ko + klen : ko + klen + hdr[F_NBYTES]]
+        flags = hdr[F_FLAGS]
+        # Positional arguments: Item's field order (keywords cost ~1 us here).
         return Item(
-            key=page[ko : ko + klen],
-            value=value,
-            flags=hdr[F_FLAGS],
-            cas=hdr[F_CAS] if self._cas_enabled else 0,
-            exptime=hdr[F_EXPTIME],
-            last_access=hdr[F_ATIME],
-            time_set=hdr[F_TIME_SET],
-            fetched=bool(bits & FETCHED),
-            stale=bool(bits & STALE),
-            win_token_sent=bool(bits & WIN_SENT),
-            key_is_binary=bool(bits & BINARY_KEY),
-            slab_class=hdr[F_LRU] >> 2,
-            total_size=self._accounted(hdr),
+            page[ko : ko + klen] if key is None else key,
+            value,
+            flags,
+            hdr[F_CAS] if self._cas_enabled else 0,
+            hdr[F_EXPTIME],
+            hdr[F_ATIME],
+            hdr[F_TIME_SET],
+            bits & FETCHED != 0,
+            bits & STALE != 0,
+            bits & WIN_SENT != 0,
+            bits & BINARY_KEY != 0,
+            hdr[F_LRU] >> 2,
+            self._fixed_size + klen + hdr[F_NBYTES] + (FLAGS_SIZE if flags else 0),
         )
 
     def _bump(self, ref: int, page: mmap.mmap, off: int, hdr: tuple[int, ...], now: int) -> None:
@@ -840,24 +863,9 @@ class Store:
             page[off + OFF_BITS] = bits | FETCHED
         elif not bits & ACTIVE:
             page[off + OFF_BITS] = bits | ACTIVE
-            if hdr[F_LRU] & 3 == COLD:
-                self._activate_cold(ref, hdr[F_LRU] >> 2, now)
         if hdr[F_ATIME] != now:
             UINT32.pack_into(page, off + OFF_ATIME, now & UINT32_MAX)
         self._hits[hdr[F_LRU]] += 1
-
-    def _activate_cold(self, ref: int, cls: int, now: int) -> None:
-        """A COLD item became ACTIVE: move it to WARM now (memcached does this
-        with an asynchronous bump right after the hit)."""
-        if not self._segmented:
-            return
-        page = self._pages[ref >> self._shift]
-        assert page is not None
-        off = ref & self._omask
-        page[off + OFF_BITS] &= ~ACTIVE
-        self._lru.move_to_head(ref, cls << 2 | WARM)
-        self._item_stats["moves_to_warm"][cls] += 1
-        self._limit_warm(cls, now)
 
     def _accounted(self, hdr: tuple[int, ...]) -> int:
         return (
