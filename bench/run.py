@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import statistics
 import sys
 import tempfile
@@ -312,6 +313,7 @@ def render(cfg: Config, results: Results, info: dict[str, str], title: str) -> s
     ]
     desc_args = {k: getattr(cfg, k) for k in cfg.__dataclass_fields__}
     desc_args.update(procs=cfg.tls_procs, conns=cfg.tls_conns)
+    previous = ""
     for workload, metric, kind in ROWS:
         if workload not in cfg.workloads:
             continue
@@ -334,7 +336,8 @@ def render(cfg: Config, results: Results, info: dict[str, str], title: str) -> s
             ub = results.get(workload, "server CPU %", b)
             if ua or ub:
                 cpu = " / ".join(f"{statistics.median(u):.0f}" if u else "-" for u in (ua, ub))
-        setup = DESCRIPTIONS[workload].format(**desc_args)
+        setup = DESCRIPTIONS[workload].format(**desc_args) if workload != previous else '"'
+        previous = workload
         lines.append(f"| {workload} | {setup} | {metric} | {ca} | {cb} | {ratio} | {cpu} |")
     lines.append("")
     return "\n".join(lines)
@@ -399,6 +402,10 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     return cfg, ns
 
 
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     cfg, ns = parse_args(argv)
     reference = memcached_spec()
@@ -420,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     log("== machine: " + "; ".join(f"{k}: {v}" for k, v in info.items()))
     log(f"== servers: {' '.join(reference.argv)} | {' '.join(other.argv)}")
     results = Results(labels=(reference.label, other.label))
+    # SIGTERM unwinds like Ctrl-C, so the try/finally blocks stop the servers.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     t0 = time.monotonic()
     try:
         run_all(cfg, (reference, other), results)
