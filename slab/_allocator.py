@@ -36,9 +36,9 @@ class Allocator:
 
     __slots__ = (
         "_free_page_ids",
-        "_zero_page",
         "class_pages",
         "classes",
+        "empty_count",
         "empty_pages",
         "free",
         "max_pages",
@@ -68,7 +68,8 @@ class Allocator:
         self.used_chunks: list[int] = [0] * n
         #: pages with no used chunk, per class (cheap to move or release).
         self.empty_pages: list[set[int]] = [set() for _ in range(n)]
-        self._zero_page = b""
+        #: total of the empty_pages sets
+        self.empty_count = 0
 
     # --- budget -------------------------------------------------------------
     @property
@@ -93,6 +94,7 @@ class Allocator:
         used = self.page_used[pid]
         if not used:
             self.empty_pages[cls].discard(pid)
+            self.empty_count -= 1
         self.page_used[pid] = used + 1
         self.used_chunks[cls] += 1
         return ref
@@ -110,6 +112,7 @@ class Allocator:
         self.page_used[pid] = used
         if not used:
             self.empty_pages[cls].add(pid)
+            self.empty_count += 1
 
     # --- pages --------------------------------------------------------------
     def grant_page(self, cls: int) -> int:
@@ -140,6 +143,7 @@ class Allocator:
         self.page_used[pid] = 0
         self.class_pages[cls].append(pid)
         self.empty_pages[cls].add(pid)
+        self.empty_count += 1
         # Highest offset first, so pops hand out ascending offsets.
         self.free[cls].extend(range(base + (count - 1) * size, base - 1, -size))
 
@@ -151,7 +155,8 @@ class Allocator:
         free = self.free[cls]
         self.free[cls] = array("q", [r for r in free if r >> shift != pid])
         self.class_pages[cls].remove(pid)
-        self.empty_pages[cls].discard(pid)
+        self.empty_pages[cls].remove(pid)
+        self.empty_count -= 1
         self.page_class[pid] = 0
         page = self.pages[pid]
         assert page is not None
@@ -207,6 +212,7 @@ class Allocator:
                 used = sum(1 for r in self.chunk_refs(pid) if not self.is_free(r))
                 assert used == self.page_used[pid], f"page {pid} used count"
                 assert (pid in self.empty_pages[cls]) == (used == 0), "empty page set"
+        assert self.empty_count == sum(len(e) for e in self.empty_pages), "empty count"
 
 
 def budget_pages(memory_limit: int, page_size: int) -> int:

@@ -1300,6 +1300,8 @@ class Store:
         """Move a page with no used chunk from another class, if there is one."""
         if not (self.config.slab_reassign and self.automove) and self._alloc.class_pages[cls]:
             return False
+        if self._alloc.empty_count <= len(self._alloc.empty_pages[cls]):
+            return False
         for other in range(1, self._largest + 1):
             if other == cls:
                 continue
