@@ -555,6 +555,88 @@ auth = [
     ),
 ]
 
+more = [
+    C(
+        "noreply.bad_flags_suppressed",
+        b"set k abc 0 1 noreply\r\na\r\n",
+        upstream=b"",
+        note="inferred: error suppressed by noreply, data swallowed (HEAD)",
+    ),
+    C(
+        "noreply.bad_data_chunk_suppressed",
+        b"set k 0 0 1 noreply\r\nabcdefg\r\nget k\r\n",
+        note="bad data chunk suppressed; the leftover 'defg' line is a command",
+    ),
+    C("noreply.append_missing", st(cmd=b"append", tail=b" noreply") + b"get k\r\n"),
+    C("noreply.cas_bad_chunk", st() + b"cas k 0 0 1 0 noreply\r\nxyzabcd\r\nget k\r\n"),
+    C("noreply.version", b"version noreply\r\n"),
+    C("noreply.verbosity_only", b"verbosity noreply\r\n"),
+    C("noreply.get_ignored", st() + b"get k noreply\r\n"),
+    C("key250.incr", st(K250, b"1") + b"incr " + K250 + b" 1\r\n"),
+    C("key250.touch_delete", st(K250) + b"touch " + K250 + b" 100\r\ndelete " + K250 + b"\r\n"),
+    C("key250.gat", st(K250) + b"gats 100 " + K250 + b"\r\n"),
+    C("no_cas.gets_zero", st() + b"gets k\r\n", args=("-C",)),
+    C("no_cas.cas_exists", st() + b"cas k 0 0 1 0\r\nx\r\ncas k 0 0 1 1\r\ny\r\n", args=("-C",)),
+    C("no_cas.cas_missing", b"cas k 0 0 1 1\r\nx\r\n", args=("-C",)),
+    C(
+        "frame.pipeline_500",
+        b"".join(st(b"k%d" % i, b"%d" % i) for i in range(500))
+        + b"get "
+        + b" ".join(b"k%d" % i for i in range(0, 500, 7))
+        + b"\r\n",
+    ),
+    C(
+        "frame.pipeline_reqs_per_event_1",
+        b"".join(st(b"k%d" % i) + b"get k%d\r\n" % i for i in range(30)),
+        args=("-R", "1"),
+    ),
+    C("frame.protocol_ascii", st() + b"get k\r\n", args=("-B", "ascii")),
+    C("large.I2m_ok", st(value=b"z" * 1_500_000) + b"get nothing\r\n", args=("-I", "2m")),
+    C(
+        "large.I2m_too_large",
+        st(value=b"z" * 2_100_000) + b"get nothing\r\n",
+        args=("-I", "2m"),
+    ),
+    C("slabs.automove_ratio", b"slabs automove ratio 0.5\r\n"),
+    C(
+        "slabs.automove_window",
+        b"slabs automove window 30\r\n",
+        upstream=b"OK\r\n",
+        note="inferred from §3 (HEAD has automove window; 1.6.18 does not)",
+    ),
+    C(
+        "slabs.automove_window_bad",
+        b"slabs automove window 2\r\n",
+        upstream=b"CLIENT_ERROR automove window too low or too high\r\n",
+        note="inferred from §3 (HEAD has automove window; 1.6.18 does not)",
+    ),
+    C("crawler.crawl_one", b"lru_crawler crawl 1\r\n"),
+    C("crawler.crawl_list", b"lru_crawler crawl 1,2,3\r\n"),
+    C("crawler.tocrawl_garbage", b"lru_crawler tocrawl x\r\n"),
+    C("crawler.sleep_garbage", b"lru_crawler sleep x\r\n"),
+    C("misbehave", b"misbehave\r\n"),
+    C(
+        "stats.detail_dump_X",
+        b"stats detail dump\r\n",
+        args=("-X",),
+        upstream=b"CLIENT_ERROR stats detail not allowed\r\n",
+        note="§12: -X refuses stats detail in HEAD",
+    ),
+    C("stats.reset_noreply", b"stats reset noreply\r\n"),
+    C("stats.items_empty", b"stats items\r\n"),
+    C("stats.slabs_empty_tail", b"stats cachedump 1\r\n"),
+]
+
 CASES: list[Case] = check_unique(
-    framing + get_family + storage + too_large + delete + arith + touch + flush + admin + auth
+    framing
+    + get_family
+    + storage
+    + too_large
+    + delete
+    + arith
+    + touch
+    + flush
+    + admin
+    + auth
+    + more
 )
