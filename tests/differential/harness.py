@@ -7,7 +7,7 @@ Reusable pieces:
   ends with ``MN\\r\\n`` (stripped from the result), or the peer closes, or
   nothing moves for ``idle_timeout`` seconds. Returns a ``Reply``.
 - ``normalize_reply(data)``: CAS numbers by identity, version masked.
-- ``chunk_plans(case)``: whole / one byte at a time / seeded random splits.
+- ``chunk_sizes(plan, n, seed)``: one byte at a time / seeded random splits.
 - ``stats_names(server, sub)`` and ``compare_stats_names(...)``.
 - ``reset(server)``: ``flush_all`` (used between sends on shared servers).
 """
@@ -19,7 +19,7 @@ import re
 import threading
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -170,19 +170,21 @@ def random_splits(n: int, seed: str) -> list[int]:
     return sizes
 
 
-ChunkPlan = tuple[str, Callable[[int], list[int]], float]
+CHUNK_PLANS = ("bytewise", "random")
 
 
-def chunk_plans(seed: str) -> list[ChunkPlan]:
-    """(name, sizes(n), pause) for the chunking-invariance sends."""
-    return [
-        ("bytewise", bytewise, BYTEWISE_PAUSE),
-        ("random", lambda n: random_splits(n, seed), 0.0),
-    ]
+def chunk_sizes(plan: str, n: int, seed: str) -> list[int]:
+    """Send sizes covering n bytes for a plan of CHUNK_PLANS (random: seeded)."""
+    if plan == "bytewise":
+        return bytewise(n)
+    if plan == "random":
+        return random_splits(n, seed)
+    raise ValueError(f"unknown chunk plan {plan!r}")
 
 
-def pause_for(plan_pause: float, payload_len: int) -> float:
-    return plan_pause if payload_len <= BYTEWISE_PAUSE_LIMIT else 0.0
+def chunk_pause(plan: str, n: int) -> float:
+    """Pause between sends: only for short requests sent one byte at a time."""
+    return BYTEWISE_PAUSE if plan == "bytewise" and n <= BYTEWISE_PAUSE_LIMIT else 0.0
 
 
 # --------------------------------------------------------------------------
@@ -319,8 +321,8 @@ def compare_stats_names(
             problems.append(f"expected only in ours, but ours lacks it: {name}")
         if name in ref_set:
             problems.append(f"expected only in ours, but reference has it: {name}")
-    ref_rest = [n for n in reference if n not in set(only_reference)]
-    ours_rest = [n for n in ours if n not in set(only_ours)]
+    ref_rest = [n for n in reference if n not in only_reference]
+    ours_rest = [n for n in ours if n not in only_ours]
     missing = [n for n in ref_rest if n not in ours_set]
     extra = [n for n in ours_rest if n not in ref_set]
     if missing:
@@ -332,10 +334,9 @@ def compare_stats_names(
             if a != b:
                 problems.append(f"order differs at #{i}: reference {a!r}, ours {b!r}")
                 break
-    if len(reference) != len(set(reference)) or len(ours) != len(ours_set):
-        dup = sorted({n for n in ours if list(ours).count(n) > 1})
-        if dup:
-            problems.append(f"duplicate names in ours: {dup}")
+    if len(ours) != len(ours_set):
+        dup = sorted({n for n in ours if ours.count(n) > 1})
+        problems.append(f"duplicate names in ours: {dup}")
     return problems
 
 

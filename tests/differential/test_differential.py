@@ -23,12 +23,13 @@ from tests.servers import Kind, Server, ServerPool, start_many, target_is_refere
 
 from .cases import Case, check_unique
 from .harness import (
+    CHUNK_PLANS,
     Reply,
-    chunk_plans,
+    chunk_pause,
+    chunk_sizes,
     exchange,
     normalize_reply,
     normalized,
-    pause_for,
     reset,
 )
 
@@ -114,15 +115,12 @@ def test_reference(case: Case, server_pool: ServerPool) -> None:
 
 
 CHUNK_PARAMS = [
-    pytest.param(case, plan, id=f"{case.name}-{plan}")
-    for case in CASES
-    for plan in ("bytewise", "random")
+    pytest.param(case, plan, id=f"{case.name}-{plan}") for case in CASES for plan in CHUNK_PLANS
 ]
 
 
 @pytest.mark.parametrize(("case", "plan"), CHUNK_PARAMS)
 def test_chunking(case: Case, plan: str, server_pool: ServerPool) -> None:
-    name, sizes, pause = next(p for p in chunk_plans(case.name) if p[0] == plan)
     payload_len = len(case.request) + (4 if case.sentinel else 0)
     kinds: list[Kind] = ["ours", "ours"] if case.dedicated else ["ours"]
     with servers_for(server_pool, case, kinds) as servers:
@@ -131,9 +129,9 @@ def test_chunking(case: Case, plan: str, server_pool: ServerPool) -> None:
             servers[-1],
             case,
             dedicated=case.dedicated,
-            chunks=sizes(payload_len),
-            pause=pause_for(pause, payload_len),
+            chunks=chunk_sizes(plan, payload_len, seed=case.name),
+            pause=chunk_pause(plan, payload_len),
         )
     assert normalized(split) == normalized(whole), (
-        f"request {case.request[:600]!r} sent {name}\n{show('whole', whole)}\n{show(name, split)}"
+        f"request {case.request[:600]!r} sent {plan}\n{show('whole', whole)}\n{show(plan, split)}"
     )
