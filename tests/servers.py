@@ -10,7 +10,7 @@ Two kinds of server, started with the same flags:
 Every server gets ``-U 0 -l 127.0.0.1 -p <free port>`` (plus ``-u root`` when we
 run as root, which memcached demands) followed by the per-test extra args.
 
-Lifetimes (``ServerPool.shared`` / ``start`` or ``start_many``):
+Lifetimes (see ``ServerPool``):
 
 - *shared*: one server per (kind, extra args) for the whole session. Tests that
   share one must not depend on what earlier tests left behind; the differential
@@ -37,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -211,6 +211,15 @@ class ServerPool:
             server = start(kind, args)
             self._shared[key] = server
         return server
+
+    @contextlib.contextmanager
+    def dedicated(self, kind: Kind, args: Sequence[str] = ()) -> Iterator[Server]:
+        """A fresh server for one test, stopped afterwards."""
+        server = start(kind, args)
+        try:
+            yield server
+        finally:
+            server.stop()
 
     def close(self) -> None:
         for server in self._shared.values():
