@@ -1258,7 +1258,8 @@ class Store:
         if level < 2 or not self.config.slab_reassign:
             return False
         if level == 2:
-            return True
+            donor = self._oldest_donor(cls, now, min_pages=2)
+            return bool(donor) and self._eviction_age(donor, now) > self._eviction_age(cls, now)
         countdown = self._automove_countdown[cls] - 1
         if countdown > 0:
             self._automove_countdown[cls] = countdown
