@@ -332,6 +332,7 @@ class Store:
         stale: bool = False,
         win_token_sent: bool = False,
         fetched: bool = False,
+        keep_old_on_error: bool = False,
     ) -> int:
         klen = len(key)
         vlen = len(value)
@@ -346,9 +347,11 @@ class Store:
         )
         h = hash(key)
         index = self._index
-        slot = index.find(key, h)
-        if slot >= 0:
-            self._remove(slot, index.ref_at(slot))
+        if not keep_old_on_error:
+            # Free the old item first: its chunk can take the new one.
+            slot = index.find(key, h)
+            if slot >= 0:
+                self._remove(slot, index.ref_at(slot))
         if total > self._item_size_max:
             self._counts["store_too_large"] += 1
             raise TooLarge(f"item of {total} bytes exceeds item_size_max")
@@ -406,6 +409,10 @@ class Store:
                 page, off + 16, self._seq, clamp_exptime(exptime), t, t, flags & UINT32_MAX,
                 vlen, klen, bits, lru, 0,
             )  # fmt: skip
+        if keep_old_on_error:
+            slot = index.find(key, h)
+            if slot >= 0:
+                self._remove(slot, index.ref_at(slot))
         self._lru.link_head(ref, lru)
         index.insert(h, ref)
         self._bytes += total

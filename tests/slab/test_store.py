@@ -462,3 +462,54 @@ def test_slab_imports_neither_trio_nor_memcached_py() -> None:
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_keep_old_on_error_keeps_the_item_when_a_set_fails() -> None:
+    store, _ = make()
+    store.set(b"k", b"old", 0, 0)
+    with pytest.raises(TooLarge):
+        store.set(b"k", b"x" * (2 * MB), 0, 0, keep_old_on_error=True)
+    assert store.get_value(b"k") == (0, b"old", 1)
+    store.set(b"k", b"new", 0, 0, keep_old_on_error=True)
+    assert store.get_value(b"k") == (0, b"new", 2)
+    store._check_invariants()
+    store, _ = make(memory_limit=MB, evictions_enabled=False)
+    fill(store, b"f:", MB // 192)
+    with pytest.raises(OutOfMemory):
+        store.set(b"f:%08d" % 0, b"y" * 5000, 0, 0, keep_old_on_error=True)
+    assert store.get_value(b"f:%08d" % 0) is not None
+    store._check_invariants()
+
+
+def test_automove_level_two_moves_toward_older_classes() -> None:
+    store, clock = make(memory_limit=8 * MB, slab_automove=2)
+    fill(store, b"small:", 60_000)
+    clock.now += 10
+    for i in range(3000):
+        store.set(b"large:%d" % i, b"L" * 2000, 0, 0)
+    assert store.stats()["slabs_moved"] >= 3
+    assert dict(store.slab_stats())["15:total_pages"] >= 3
+    store._check_invariants()
+
+
+def test_reassign_to_global_pool_releases_the_page() -> None:
+    store, _ = make(memory_limit=4 * MB, slab_automove=0)
+    fill(store, b"k:", 2 * (MB // 192) + 10)
+    assert store.stats()["total_malloced"] == 3 * MB
+    assert store.reassign(4, 0) is ReassignResult.OK
+    assert store.stats()["total_malloced"] == 2 * MB
+    store._check_invariants()
+
+
+def test_crawl_step_respects_its_budget() -> None:
+    store, clock = make()
+    for i in range(50):
+        store.set(b"t:%d" % i, b"v", 0, clock.now + 1)
+    clock.now += 5
+    assert store.crawl_step(10) == 10
+    assert store.stats()["crawler_items_checked"] == 10
+    total = 10
+    for _ in range(10):
+        total += store.crawl_step(10)
+    assert total == 50 and len(store) == 0
+    store._check_invariants()
