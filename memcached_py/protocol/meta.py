@@ -135,6 +135,8 @@ def mg(engine: MetaEngine, tokens: list[bytes]) -> bytes:
                 created = True
                 if not req.no_update:
                     store.get(key)  # the delayed bump: fetched, last access
+    if engine.watch is not None:
+        engine.watch.fetch(key, item, store)
     if item is None:
         counters.cmd_get += 1
         counters.get_misses += 1
@@ -280,6 +282,8 @@ def ms_complete(engine: MetaEngine, pending: PendingSet, data: bytes) -> bytes:
     """Store the data block of an accepted ``ms``; return the reply."""
     req = pending.req
     code, cas, size = _store(engine, pending, data)
+    if engine.watch is not None:
+        _watch_store(engine, pending, code, size)
     parts: list[bytes] = []
     for tok in req.flags:
         f = tok[0]
@@ -294,6 +298,18 @@ def ms_complete(engine: MetaEngine, pending: PendingSet, data: bytes) -> bytes:
     if code == b"HD" and req.no_reply:
         return b""
     return _status(code, parts)
+
+
+_MODE_NAMES = ("set", "add", "replace", "append", "prepend", "cas")
+_WATCH_STATUS = {b"HD": "stored", b"NS": "not_stored", b"EX": "exists", b"NF": "not_found"}
+
+
+def _watch_store(engine: MetaEngine, pending: PendingSet, code: bytes, size: int) -> None:
+    """``watch mutations`` line for an ms (TTL relative, as memcached prints it)."""
+    assert engine.watch is not None
+    req = pending.req
+    ttl = req.ttl if req.ttl is not None and req.ttl > 0 else 0
+    engine.watch.store(req.key, _MODE_NAMES[pending.mode], _WATCH_STATUS[code], ttl, size)
 
 
 def _store(engine: MetaEngine, pending: PendingSet, value: bytes) -> tuple[bytes, int, int]:
@@ -419,6 +435,8 @@ def md(engine: MetaEngine, tokens: list[bytes]) -> bytes:
         store.count(item.slab_class, "delete_hits")
         if not req.remove_value:
             store.delete(key)
+        if engine.watch is not None:
+            engine.watch.deleted(key, "md", item)
     if req.no_reply:
         return b""
     return _status(b"HD", parts)
