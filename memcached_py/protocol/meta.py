@@ -325,8 +325,10 @@ def _store(engine: MetaEngine, pending: PendingSet, value: bytes) -> tuple[bytes
     stale = False
     token_sent = False
     key_binary = req.key_binary
-    old = store.get(key, bump=False)
-    if mode == _ADD:
+    old = store.get(key, bump=False) if mode != _SET else None
+    if mode == _SET:
+        pass  # unconditional: no need to look at the old item
+    elif mode == _ADD:
         if old is not None:
             return b"NS", 0, len(value)
     elif mode == _CAS:
