@@ -119,12 +119,15 @@ class DictModel:
         stale: bool = False,
         win_token_sent: bool = False,
         fetched: bool = False,
+        keep_old_on_error: bool = False,
     ) -> int:
-        self.items.pop(key, None)
         if item_total_size(len(key), len(value), self.config.cas_enabled, flags) > (
             self.config.item_size_max
         ):
+            if not keep_old_on_error:
+                self.items.pop(key, None)
             raise TooLarge(key)
+        self.items.pop(key, None)
         if not self.config.cas_enabled:
             cas = 0
         elif cas is None:

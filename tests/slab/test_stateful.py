@@ -52,13 +52,23 @@ class StoreMatchesModel(RuleBasedStateMachine):
         return 0 if ttl == 0 else self.clock.now + ttl
 
     @rule(
-        key=keys, value=values, flags=flags, ttl=ttls, explicit_cas=st.none() | st.integers(1, 99)
+        key=keys,
+        value=values,
+        flags=flags,
+        ttl=ttls,
+        explicit_cas=st.none() | st.integers(1, 99),
+        keep=st.booleans(),
     )
-    def set(self, key: bytes, value: bytes, flags: int, ttl: int, explicit_cas: int | None) -> None:
-        results = []
+    def set(
+        self, key: bytes, value: bytes, flags: int, ttl: int, explicit_cas: int | None, keep: bool
+    ) -> None:
+        exptime = self._exptime(ttl)
+        results: list[object] = []
         for target in (self.store, self.model):
             try:
-                results.append(target.set(key, value, flags, self._exptime(ttl), cas=explicit_cas))
+                results.append(
+                    target.set(key, value, flags, exptime, cas=explicit_cas, keep_old_on_error=keep)
+                )
             except TooLarge:
                 results.append("too large")
         assert results[0] == results[1]
@@ -186,6 +196,12 @@ class StoreUnderPressure(RuleBasedStateMachine):
         got = self.store.get_value(key)
         if got is not None:
             assert got[1] == self.written[key]
+
+    @rule(key=st.integers(0, 400).map(lambda i: b"key%d" % i), ttl=st.sampled_from([0, 1, 30]))
+    def touch(self, key: bytes, ttl: int) -> None:
+        item = self.store.touch(key, ttl and self.clock.now + ttl)
+        if item is not None:
+            assert item.value == self.written[item.key]
 
     @rule(key=st.integers(0, 400).map(lambda i: b"key%d" % i))
     def delete(self, key: bytes) -> None:
