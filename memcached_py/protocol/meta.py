@@ -116,6 +116,8 @@ def _status(code: bytes, parts: list[bytes]) -> bytes:
 def mg(engine: MetaEngine, tokens: list[bytes]) -> bytes:
     """``mg <key> <flags>*``: meta get (with touch, vivify, recache, stale handling)."""
     req = parse_mg(tokens)
+    if not engine.cas_enabled:
+        req.new_cas = None  # -C: E<cas> is ignored, items carry CAS 0
     store = engine.store
     counters = engine.counters
     key = req.key
@@ -263,6 +265,8 @@ class PendingSet:
 def ms_begin(engine: MetaEngine, tokens: list[bytes]) -> PendingSet:
     """Parse an ``ms`` line; raise (with ``swallow`` set) when it is refused."""
     req = parse_ms(tokens)
+    if not engine.cas_enabled:
+        req.new_cas = None
     mode = _MODE_OF[req.mode]
     if req.compare_cas is not None and mode in (_SET, _REPLACE):
         mode = _CAS
@@ -397,6 +401,8 @@ def _store(engine: MetaEngine, pending: PendingSet, value: bytes) -> tuple[bytes
 def md(engine: MetaEngine, tokens: list[bytes]) -> bytes:
     """``md <key> <flags>*``: delete, invalidate (I) or tombstone (x)."""
     req = parse_md(tokens)
+    if not engine.cas_enabled:
+        req.new_cas = None  # -C: E<cas> is ignored, items carry CAS 0
     parts = list(_echo_flags(req, req.key, req.key_binary))
     store = engine.store
     counters = engine.counters
@@ -467,6 +473,8 @@ def _u64_value(value: bytes) -> int | None:
 def ma(engine: MetaEngine, tokens: list[bytes]) -> bytes:
     """``ma <key> <flags>*``: meta arithmetic (incr/decr, autovivify)."""
     req = parse_ma(tokens)
+    if not engine.cas_enabled:
+        req.new_cas = None  # -C: E<cas> is ignored, items carry CAS 0
     store = engine.store
     counters = engine.counters
     key = req.key

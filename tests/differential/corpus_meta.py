@@ -418,6 +418,14 @@ CASES: list[Case] = [
     # ------------------------------------------------------------------ me
     Case("meta_me_miss", b"me nope\r\nme bm9wZQ== b\r\n"),
     Case("meta_me_errors", b"me\r\nme " + K251 + b"\r\nme !!!! b\r\n"),
+    # ------------------------------------------------------------------ -C
+    Case(
+        "meta_cas_disabled",
+        b"ms k 1 c\r\na\r\nmg k c v\r\nms k 1 C0\r\nb\r\nms k 1 C1\r\nb\r\nma n N0 c\r\n"
+        b"md k I\r\nmg k c\r\nmd k C0\r\n",
+        args=("-C",),
+        note="-C: every CAS is 0",
+    ),
     # ------------------------------------------------------------------ mixing
     Case(
         "meta_mix_classic",

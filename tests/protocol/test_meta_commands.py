@@ -123,6 +123,11 @@ def test_cas_disabled() -> None:
         b"HD c0\r\nHD c0\r\nEX\r\nEX\r\nHD c0\r\n",
         disable_cas=True,
     )
+    check(
+        b"ms k 1 E5 c\r\na\r\nmg n N0 E7 c\r\nma m N0 E9 c\r\nmd k I E3\r\nmg k c\r\n",
+        b"HD c0\r\nHD c0 W\r\nHD c0\r\nHD\r\nHD c0 X W\r\n",
+        disable_cas=True,
+    )
 
 
 def test_too_large() -> None:
