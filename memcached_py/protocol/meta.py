@@ -366,9 +366,9 @@ def _store(engine: MetaEngine, pending: PendingSet, value: bytes) -> tuple[bytes
         else:
             if req.compare_cas and req.compare_cas != old.cas:
                 return b"EX", 0, len(value)
-            value = old.value + value if mode == _APPEND else value + old.value
-            if engine.too_large(key, len(value)):
+            if engine.too_large(key, len(old.value) + len(value)):
                 return b"NS", 0, len(value)  # memcached: the combined item is not allocated
+            value = old.value + value if mode == _APPEND else value + old.value
             flags = old.flags
             exptime = old.exptime
             key_binary = False  # memcached allocates a new item without the binary mark
@@ -385,7 +385,7 @@ def _store(engine: MetaEngine, pending: PendingSet, value: bytes) -> tuple[bytes
         )
     except TooLarge:
         if mode in (_APPEND, _PREPEND):
-            return b"NS", 0, len(value)  # the combined item could not be allocated
+            return b"NS", 0, len(value) - (len(old.value) if old is not None else 0)
         counters.store_too_large += 1
         raise ServerError(b"object too large for cache") from None
     except OutOfMemory:

@@ -134,8 +134,8 @@ def test_too_large() -> None:
     big = b"a" * 2000
     check(
         b"ms k 1\r\nx\r\nms k 2000 MA\r\n" + big + b"\r\nmg k v\r\n"
-        b"ms k 1000\r\n" + big[:1000] + b"\r\nms k 1000 MA\r\n" + big[:1000] + b"\r\nmg k s\r\n",
-        b"HD\r\nSERVER_ERROR object too large for cache\r\nEN\r\nHD\r\nNS\r\nHD s1000\r\n",
+        b"ms k 1000\r\n" + big[:1000] + b"\r\nms k 1000 MA s\r\n" + big[:1000] + b"\r\nmg k s\r\n",
+        b"HD\r\nSERVER_ERROR object too large for cache\r\nEN\r\nHD\r\nNS s1000\r\nHD s1000\r\n",
         max_item_size=1200,
     )
 
