@@ -362,11 +362,14 @@ parse_md = parse_mg
 
 
 def parse_ma(tokens: list[bytes]) -> MetaRequest:
-    """``ma <key> <flags>*``: any flag error is ``invalid or duplicate flag``."""
-    if len(tokens) < 2 or len(tokens[1]) > KEY_MAX_LENGTH:
+    """``ma <key> <flags>*``: any preparse error is ``invalid or duplicate flag``.
+
+    In HEAD the key length and token count checks are part of the preparse, so
+    they too answer ``invalid or duplicate flag`` (1.6.18: ``bad command line
+    format`` / ``options flags too long``).
+    """
+    if len(tokens) < 2:
         raise ClientError(MSG_BAD_FORMAT)
-    if len(tokens) > MAX_TOKENS:
-        raise ClientError(MSG_TOO_LONG)
     req, error = _preparse(tokens, 2)
     if error is not None:
         raise ClientError(MSG_MA_PREPARSE)

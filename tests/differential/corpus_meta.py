@@ -401,8 +401,20 @@ CASES: list[Case] = [
     Case(
         "meta_ma_errors",
         b"ma k a\r\nma k v v\r\nma k JX\r\nma k DX\r\nma k D-1\r\nma !!!! b\r\nma k MX\r\n"
-        b"ma k Mx O1\r\nma " + K251 + b"\r\n",
+        b"ma k Mx O1\r\n",
         note="ma reports any preparse error as 'invalid or duplicate flag'",
+    ),
+    Case(
+        "meta_ma_key_251",
+        b"ma " + K251 + b"\r\n",
+        upstream=b"CLIENT_ERROR invalid or duplicate flag\r\n",
+        note="HEAD checks the key length inside the preparse, which ma reports this way",
+    ),
+    Case(
+        "meta_ma_21_tokens",
+        b"ma k c k O1 P2 L3 q T5 D1 J1 MI F1 I s t f h v u N0\r\n",
+        upstream=b"CLIENT_ERROR invalid or duplicate flag\r\n",
+        note="HEAD: token count checked in the preparse; 1.6.18: 'options flags too long'",
     ),
     Case(
         "meta_ma_new_cas",
