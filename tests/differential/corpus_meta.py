@@ -336,6 +336,12 @@ CASES: list[Case] = [
     ),
     Case("meta_md_key_251", b"md " + K251 + b"\r\n"),
     Case(
+        "meta_md_21_tokens",
+        b"md k c k O1 P2 L3 q T5 D1 J1 MI F1 I s t f h v u N0\r\n",
+        upstream=b"CLIENT_ERROR options flags are too long\r\n",
+        note="1.6.18 says 'options flags too long' for md",
+    ),
+    Case(
         "meta_md_bare",
         b"md\r\n",
         upstream=b"CLIENT_ERROR bad command line format\r\n",
