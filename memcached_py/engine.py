@@ -212,6 +212,11 @@ class Engine:
         if hit:
             rec[1] += 1
 
+    def _watch_peek(self, key: bytes) -> None:
+        """memcached logs an item_get for the lookup every mutation does."""
+        if self.watch is not None:
+            self.watch.fetch(key, self.store.get(key, bump=False), self.store)
+
     # ---------------------------------------------------------------- reads
     def get_value(self, key: bytes) -> tuple[int, bytes, int] | None:
         """The request-path read for get/gets: ``(flags, value, cas)`` or None.
@@ -263,6 +268,7 @@ class Engine:
 
     def touch(self, key: bytes, exptime: int) -> Result:
         """``touch`` (``exptime`` already absolute)."""
+        self._watch_peek(key)
         item = self.store.touch(key, exptime)
         c = self.counters
         c.cmd_touch += 1
@@ -288,7 +294,7 @@ class Engine:
         if mode == Mode.SET:
             self.store.delete(key)
         if self.watch is not None:
-            self.watch.store(key, _MODE_NAMES[mode], "too_large", 0, 0)
+            self.watch.store(key, _MODE_NAMES[mode], "too_large", 0, 0, 0)
 
     def store_item(
         self,
@@ -312,6 +318,8 @@ class Engine:
         c.cmd_set += 1
         if self.detail_enabled:
             self._detail(key, 2)
+        if self.watch is not None:
+            self._watch_peek(key)
         result = Result.STORED
         cas = 0
         try:
@@ -375,12 +383,22 @@ class Engine:
                 c.store_no_memory += 1
                 result = Result.NO_MEMORY
         if self.watch is not None:
-            self.watch.store(key, _MODE_NAMES[mode], _STORE_STATUS[result], exptime, len(value))
+            stored = store.get(key, bump=False) if result == Result.STORED else None
+            self.watch.store(
+                key,
+                _MODE_NAMES[mode],
+                _STORE_STATUS[result],
+                exptime - self.clock() if exptime > 0 else 0,
+                len(value),
+                stored.slab_class if stored is not None else 0,
+            )
         return result, cas
 
     def delete(self, key: bytes) -> Result:
         store = self.store
         item = store.get(key, bump=False)
+        if self.watch is not None:
+            self.watch.fetch(key, item, store)
         c = self.counters
         if self.detail_enabled:
             self._detail(key, 3)
@@ -410,6 +428,8 @@ class Engine:
         store = self.store
         c = self.counters
         item = store.get(key, bump=False)
+        if self.watch is not None:
+            self.watch.fetch(key, item, store)
         if item is None:
             if incr:
                 c.incr_misses += 1

@@ -15,9 +15,9 @@ Line formats (memcached ``logger.c``)::
     ts=... gid=... type=conn_new rip=<ip> rport=<port> transport=<tcp|udp|local> cfd=<fd>
     ts=... gid=... type=conn_close rip=<ip> rport=<port> transport=<t> reason=<r> cfd=<fd>
 
-Keys are URI-encoded. The server may set ``WatchHub.on_data`` to be told
-which connection has new lines to send (otherwise it has to poll
-``conn.more_work``).
+Keys are URI-encoded; the microseconds in ``ts`` are unpadded, as memcached's.
+The server may set ``WatchHub.on_data`` to be told which connection has new
+lines to send (otherwise it has to poll ``conn.more_work``).
 """
 
 from __future__ import annotations
@@ -116,7 +116,8 @@ class WatchHub:
         self.gid += 1
         now = time.time()
         sec = int(now)
-        line = b"ts=%d.%06d gid=%d %b\n" % (sec, int((now - sec) * 1_000_000), self.gid, body)
+        # memcached prints the microseconds unpadded ("%d.%d")
+        line = b"ts=%d.%d gid=%d %b\n" % (sec, int((now - sec) * 1_000_000), self.gid, body)
         counters = self.engine.counters
         for w in self.watchers:
             if w.flags & kind:
@@ -142,12 +143,13 @@ class WatchHub:
             )
         self._emit(FETCHERS, body)
 
-    def store(self, key: bytes, cmd: str, status: str, ttl: int, size: int) -> None:
-        body = b"type=item_store key=%b status=%b cmd=%b ttl=%d clsid=0 cfd=%d size=%d" % (
+    def store(self, key: bytes, cmd: str, status: str, ttl: int, size: int, clsid: int = 0) -> None:
+        body = b"type=item_store key=%b status=%b cmd=%b ttl=%d clsid=%d cfd=%d size=%d" % (
             uri_encode(key),
             status.encode(),
             cmd.encode(),
             ttl,
+            clsid,
             self.cfd,
             size,
         )
