@@ -30,6 +30,7 @@ from slab._types import (
 
 if TYPE_CHECKING:
     from memcached_py.auth import AuthTable
+    from memcached_py.protocol.connection import Connection
     from memcached_py.watch import WatchHub
 
 #: 30 days: TTLs up to this are relative, above it absolute unix times.
@@ -182,6 +183,8 @@ class Engine:
         self.detail: dict[bytes, list[int]] = {}
         self.oldest_live = 0
         self.watch: WatchHub | None = None  # set by watch.py when a watcher exists
+        #: set by the server: called with a watching Connection that has new lines
+        self.on_watch_data: Callable[[Connection], None] | None = None
         self.lru_crawler_enabled = settings.lru_crawler
 
     # ------------------------------------------------------------------ time

@@ -16,15 +16,16 @@ Line formats (memcached ``logger.c``)::
     ts=... gid=... type=conn_close rip=<ip> rport=<port> transport=<t> reason=<r> cfd=<fd>
 
 Keys are URI-encoded; the microseconds in ``ts`` are unpadded, as memcached's.
-The server may set ``WatchHub.on_data`` to be told which connection has new
-lines to send (otherwise it has to poll ``conn.more_work``).
+The server sets ``engine.on_watch_data`` (a callable taking the watching
+``Connection``) to learn that a watcher has lines to send; it should then call
+``process`` for that connection soon (cheaply: mark it runnable). Without the
+hook, it has to poll ``conn.more_work``.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from memcached_py.protocol.errors import ClientError, CommandError
@@ -110,7 +111,6 @@ class WatchHub:
         self.watchers: list[Watcher] = []
         self.gid = 0
         self.cfd = -1  # fd of the connection running the current command
-        self.on_data: Callable[[Connection], None] | None = None
 
     def _emit(self, kind: int, body: bytes) -> None:
         self.gid += 1
@@ -123,8 +123,9 @@ class WatchHub:
             if w.flags & kind:
                 if w.push(line):
                     counters.log_watcher_sent += 1
-                    if self.on_data is not None:
-                        self.on_data(w.conn)
+                    wakeup = self.engine.on_watch_data
+                    if wakeup is not None:
+                        wakeup(w.conn)
                 else:
                     counters.log_watcher_skipped += 1
 

@@ -53,11 +53,14 @@ def test_fetchers_and_mutations() -> None:
 
 def test_default_is_fetchers_and_keys_are_encoded() -> None:
     env, watcher = session()
+    woken: list[Connection] = []
+    env.engine.on_watch_data = woken.append
     send(watcher, b"watch\r\n")
     client = Connection(env.engine)
     send(client, b"set a%b 0 0 1\r\nx\r\nget a%b\r\n")
     out = drive(watcher, []).output
     assert out.count(b"\n") == 2 and b"key=a%25b status=found" in out
+    assert woken == [watcher, watcher]
 
 
 def test_slow_watcher_is_bounded_and_told() -> None:
