@@ -24,6 +24,7 @@ from tests.servers import Kind, Server, ServerPool, start_many, target_is_refere
 from .cases import Case, check_unique
 from .harness import (
     CHUNK_PLANS,
+    SENTINEL,
     Reply,
     chunk_pause,
     chunk_sizes,
@@ -65,11 +66,10 @@ def run(
     server: Server,
     case: Case,
     *,
-    dedicated: bool,
     chunks: list[int] | None = None,
     pause: float = 0.0,
 ) -> Reply:
-    if not dedicated:
+    if not case.dedicated:  # shared server: start from an empty cache
         reset(server)
     return exchange(server, case.request, sentinel=case.sentinel, chunks=chunks, pause=pause)
 
@@ -91,8 +91,8 @@ def check_reference_answered(case: Case, ref: Reply) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_reference(case: Case, server_pool: ServerPool) -> None:
     with servers_for(server_pool, case, ["memcached", "ours"]) as (ref_server, our_server):
-        ref = run(ref_server, case, dedicated=case.dedicated)
-        ours = run(our_server, case, dedicated=case.dedicated)
+        ref = run(ref_server, case)
+        ours = run(our_server, case)
     check_reference_answered(case, ref)
     header = f"request {case.request[:600]!r}" + (f"\nnote: {case.note}" if case.note else "")
     if case.upstream is None:
@@ -121,14 +121,13 @@ CHUNK_PARAMS = [
 
 @pytest.mark.parametrize(("case", "plan"), CHUNK_PARAMS)
 def test_chunking(case: Case, plan: str, server_pool: ServerPool) -> None:
-    payload_len = len(case.request) + (4 if case.sentinel else 0)
+    payload_len = len(case.request) + (len(SENTINEL) if case.sentinel else 0)
     kinds: list[Kind] = ["ours", "ours"] if case.dedicated else ["ours"]
     with servers_for(server_pool, case, kinds) as servers:
-        whole = run(servers[0], case, dedicated=case.dedicated)
+        whole = run(servers[0], case)
         split = run(
             servers[-1],
             case,
-            dedicated=case.dedicated,
             chunks=chunk_sizes(plan, payload_len, seed=case.name),
             pause=chunk_pause(plan, payload_len),
         )
