@@ -275,6 +275,12 @@ def ms_begin(engine: MetaEngine, tokens: list[bytes]) -> PendingSet:
         engine.counters.store_too_large += 1
         engine.store.delete(req.key)
         raise ServerError(b"object too large for cache", swallow=req.datalen + 2)
+    for tok in req.flags:
+        if tok[0] == F_O and len(tok) > MAX_OPAQUE_LENGTH:
+            # HEAD checks the opaque once the item is allocated, before the data
+            # is read: counted as a set, nothing stored, the block swallowed.
+            engine.counters.cmd_set += 1
+            raise ClientError(MSG_OPAQUE, swallow=req.datalen + 2)
     return PendingSet(req, mode)
 
 
@@ -292,7 +298,7 @@ def ms_complete(engine: MetaEngine, pending: PendingSet, data: bytes) -> bytes:
     for tok in req.flags:
         f = tok[0]
         if f == F_O:
-            parts.append(_opaque(tok))
+            parts.append(tok)  # length checked by ms_begin
         elif f == F_k:
             parts.append(_key_token(req.key, req.key_binary))
         elif f == F_c:
@@ -606,8 +612,8 @@ def me(engine: MetaEngine, tokens: list[bytes]) -> bytes:
         return b"EN\r\n"
     now = engine.clock()
     shown = b64_encode_key(item.key) if item.key_is_binary else item.key
-    # memcached prints current_time - exptime (the negated remaining TTL)
-    exp = -1 if item.exptime == 0 else now - item.exptime
+    # remaining seconds (HEAD; 1.6.18 printed the negated value)
+    exp = -1 if item.exptime == 0 else item.exptime - now
     return b"ME %s exp=%d la=%d cas=%d fetch=%s cls=%d size=%d\r\n" % (
         shown,
         exp,

@@ -405,11 +405,16 @@ def parse_ms(tokens: list[bytes]) -> MetaRequest:
 
 
 def parse_me(tokens: list[bytes]) -> tuple[bytes, bool]:
-    """``me <key> [b]``: (key, key_binary). Extra tokens are ignored."""
+    """``me <key> [b ...]``: (key, key_binary). Extra tokens are ignored.
+
+    HEAD's tokenizer quirk: ``b`` is only honoured when a fourth token follows
+    (``me <b64> b x``); ``me <b64> b`` looks the base64 text up as the key.
+    1.6.18 honoured ``me <b64> b``.
+    """
     if len(tokens) < 2 or len(tokens[1]) > KEY_MAX_LENGTH:
         raise ClientError(MSG_BAD_FORMAT)
     key = tokens[1]
-    if len(tokens) >= 3 and tokens[2] == b"b":
+    if len(tokens) >= 4 and tokens[2] == b"b":
         decoded = b64_decode_key(key)
         if decoded is None:
             raise ClientError(MSG_BAD_FORMAT)

@@ -112,7 +112,7 @@ def test_binary_keys() -> None:
     assert r.closed is False
     _env, conn = session()
     send(conn, b"ms AAEC/w== 2 b\r\nhi\r\n")
-    line = send(conn, b"me AAEC/w== b\r\n")
+    line = send(conn, b"me AAEC/w== b x\r\n")
     assert line.startswith(b"ME AAEC/w== exp=-1 la=0 cas=1 fetch=no cls=1 size=")
     assert send(conn, b"me \x00\x01\x02\xff\r\n") == line  # the raw key finds it too
 
@@ -219,7 +219,7 @@ def test_me_fields() -> None:
     send(conn, b"ms k 2 T100 F1\r\nhi\r\n")
     env.clock.now += 4
     line = send(conn, b"me k\r\n")
-    assert line.startswith(b"ME k exp=-96 la=4 cas=1 fetch=no cls=1 size=")
+    assert line.startswith(b"ME k exp=96 la=4 cas=1 fetch=no cls=1 size=")
     send(conn, b"mg k\r\n")
     assert b" la=0 " in send(conn, b"me k\r\n")
     assert b"fetch=yes" in send(conn, b"me k\r\n")
