@@ -218,7 +218,7 @@ def start_watch(conn: Connection, tokens: list[bytes]) -> bytes:
     watcher = Watcher(conn, flags, max(engine.settings.watcher_logbuf_size, 4096))
     hub.watchers.append(watcher)
     engine.counters.log_watchers = len(hub.watchers)
-    conn.watcher = watcher
+    conn.start_watching(watcher)
     return b"OK\r\n"
 
 

@@ -50,6 +50,7 @@ READ_LINE = 0
 READ_VALUE = 1
 SWALLOW = 2
 CLOSED = 3
+WATCHING = 4  # `watch`: the connection only streams log lines
 
 _BAD_FORMAT = b"CLIENT_ERROR bad command line format\r\n"
 _BAD_CHUNK = b"CLIENT_ERROR bad data chunk\r\n"
@@ -167,12 +168,12 @@ class Connection:
             return True
         if self.wants_close or self._draining:
             return False
-        if self.watcher is not None:
-            return self.watcher.pending()
         if state == READ_LINE:
             return self._buf.find_line() >= 0
         if state == READ_VALUE:
             return len(self._buf) >= self._need
+        if state == WATCHING:
+            return self.watcher is not None and self.watcher.pending()
         return len(self._buf) > 0
 
     @property
@@ -194,6 +195,11 @@ class Connection:
         self._on_data = on_data
         self._value_noreply = self.noreply
 
+    def start_watching(self, watcher: Watcher) -> None:
+        """Turn this connection into a log stream (``watch``)."""
+        self.watcher = watcher
+        self._state = WATCHING
+
     def continue_with(self, fn: Continuation) -> None:
         """The reply is unfinished: call ``fn`` for the next piece next round."""
         self._cont = fn
@@ -211,7 +217,6 @@ class Connection:
             log.exception("internal error on connection %s", self.peer)
             out.append(b"SERVER_ERROR internal error\r\n")
             self._close()
-        self._out = []
         if self._eof and not self.more_work:
             self.wants_close = True
         if len(out) == 1:
@@ -246,12 +251,6 @@ class Connection:
                 return
             state = self._state
             if state == READ_LINE:
-                if self.watcher is not None:
-                    buf.discard(len(buf))  # a watching connection ignores input
-                    piece = self.watcher.drain(OUTPUT_CAP)
-                    if piece:
-                        out.append(piece)
-                    return
                 if reqs >= max_requests:
                     if buf.has_line():
                         engine.counters.conn_yields += 1
@@ -319,6 +318,13 @@ class Connection:
                 if reply:
                     out.append(reply)
                     size += len(reply)
+            elif state == WATCHING:
+                buf.discard(len(buf))  # a watching connection ignores input
+                if self.watcher is not None:
+                    piece = self.watcher.drain(OUTPUT_CAP)
+                    if piece:
+                        out.append(piece)
+                return
             elif state == SWALLOW:
                 self._need -= buf.discard(self._need)
                 if self._need > 0:
