@@ -23,7 +23,8 @@ class ReceiveBuffer:
         self._buf: bytes | bytearray = b""
         self._pos = 0  # read offset
         self._scan = 0  # no b"\n" in _buf[_pos:_scan]
-        #: raw length (line end included) of the line last returned by next_line
+        #: raw length (line end included) of the line last returned by next_line;
+        #: after next_line returned None: the length of the incomplete line
         self.last_raw = 0
 
     def __len__(self) -> int:
@@ -74,12 +75,14 @@ class ReceiveBuffer:
 
     def next_line(self) -> bytes | None:
         """Consume and return the next complete line (without ``\n`` or
-        ``\r\n``), or None. Sets ``last_raw`` to its length with line end."""
+        ``\r\n``), or None. Sets ``last_raw`` to the line's length with its
+        line end, or (after None) to the bytes buffered without a newline."""
         buf = self._buf
         pos = self._pos
         nl = buf.find(b"\n", self._scan)
         if nl < 0:
-            self._scan = len(buf)
+            self._scan = n = len(buf)
+            self.last_raw = n - pos
             return None
         end = nl
         if end > pos and buf[end - 1] == 13:

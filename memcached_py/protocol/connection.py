@@ -257,7 +257,7 @@ class Connection:
                     return
                 line = buf.next_line()
                 if line is None:
-                    if len(buf) > MAX_LINE and (
+                    if buf.last_raw > MAX_LINE and (
                         self._unauth or not _long_line_allowed(buf.peek(MAX_LINE))
                     ):
                         self._close()

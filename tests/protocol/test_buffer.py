@@ -74,3 +74,16 @@ def test_compaction_keeps_data() -> None:
     assert len(b) == 50_000 + 150
     assert b.take(50_000) == b"y" * 50_000
     assert b.take(150) == b"z" * 150
+
+
+def test_next_line() -> None:
+    b = ReceiveBuffer()
+    b.feed(b"ab\r\ncd\nef")
+    assert b.next_line() == b"ab" and b.last_raw == 4
+    assert b.next_line() == b"cd" and b.last_raw == 3
+    assert b.next_line() is None and b.last_raw == 2
+    b.feed(b"g\r")
+    assert b.next_line() is None and b.last_raw == 4
+    b.feed(b"\n")
+    assert b.next_line() == b"efg" and b.last_raw == 5
+    assert len(b) == 0
