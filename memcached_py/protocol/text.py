@@ -239,6 +239,8 @@ def _storage(conn: Connection, tokens: list[bytes], mode: Mode) -> bytes:
     ntok = len(tokens)
     if ntok < 5:
         raise bad_format()
+    if tokens[-1] == b"noreply":  # memcached checks the last token first
+        conn.noreply = True
     vtok = tokens[4]
     if not vtok.isdigit() or len(vtok) > 10:
         raise bad_format()
@@ -249,8 +251,6 @@ def _storage(conn: Connection, tokens: list[bytes], mode: Mode) -> bytes:
     need = 6 if mode == Mode.CAS else 5
     if ntok < need:  # cas without its unique: HEAD swallows the data
         raise bad_format(swallow)
-    if ntok > need and tokens[-1] == b"noreply":
-        conn.noreply = True
     key = tokens[1]
     if len(key) > KEY_MAX_LENGTH:
         raise bad_format(swallow)
@@ -326,7 +326,7 @@ def cmd_delete(conn: Connection, tokens: list[bytes]) -> bytes:
 def _arith(conn: Connection, tokens: list[bytes], incr: bool) -> bytes:
     if len(tokens) < 3:
         raise bad_format()
-    noreply = _noreply(conn, tokens, 3)
+    noreply = _noreply(conn, tokens, 2)
     key = tokens[1]
     if len(key) > KEY_MAX_LENGTH:
         raise bad_format()
@@ -354,7 +354,7 @@ def cmd_decr(conn: Connection, tokens: list[bytes]) -> bytes:
 def cmd_touch(conn: Connection, tokens: list[bytes]) -> bytes:
     if len(tokens) < 3:
         raise bad_format()
-    noreply = _noreply(conn, tokens, 3)
+    noreply = _noreply(conn, tokens, 2)
     key = tokens[1]
     if len(key) > KEY_MAX_LENGTH:
         raise bad_format()

@@ -108,6 +108,16 @@ def test_noreply_suppresses_replies_and_errors() -> None:
     )
 
 
+def test_noreply_token_is_taken_from_the_end_first() -> None:
+    # as memcached: the last token is checked before parsing, so errors caused
+    # by "noreply" standing in for an argument are silent too
+    check(
+        b"set k 0 0 noreply\r\nincr k noreply\r\ntouch k noreply\r\n"
+        b"cas k 0 0 1 noreply\r\nx\r\ndelete noreply\r\ngat 10 noreply\r\nversion\r\n",
+        b"NOT_FOUND\r\nEND\r\nVERSION 1.6.45\r\n",
+    )
+
+
 def test_noreply_must_be_last_token() -> None:
     check(b"set k 0 0 1 noreply extra\r\nx\r\n", b"STORED\r\n")
 
