@@ -102,11 +102,34 @@ class Config:
 class Results:
     labels: tuple[str, str]
     samples: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    #: the round of each sample, to pair the two servers' runs of one round
+    rounds: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     errors: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def add(self, workload: str, metric: str, label: str, value: float) -> None:
+    def add(self, workload: str, metric: str, label: str, value: float, rnd: int) -> None:
         key = f"{workload}|{metric}"
         self.samples.setdefault(key, {}).setdefault(label, []).append(value)
+        self.rounds.setdefault(key, {}).setdefault(label, []).append(rnd)
+
+    def paired_ratios(self, workload: str, metric: str) -> list[float]:
+        """b/a for every round in which both servers produced the metric."""
+        a, b = self.labels
+        key = f"{workload}|{metric}"
+        by_round = [
+            dict(
+                zip(
+                    self.rounds.get(key, {}).get(lbl, []),
+                    self.get(workload, metric, lbl),
+                    strict=True,
+                )
+            )
+            for lbl in (a, b)
+        ]
+        return [
+            by_round[1][r] / by_round[0][r]
+            for r in sorted(by_round[0].keys() & by_round[1].keys())
+            if by_round[0][r]
+        ]
 
     def get(self, workload: str, metric: str, label: str) -> list[float]:
         return self.samples.get(f"{workload}|{metric}", {}).get(label, [])
@@ -131,6 +154,7 @@ def measure(
     workload: str,
     server_args: list[str],
     fn: Measure,
+    rnd: int,
     *,
     tls_files: tuple[str, str] | None = None,
 ) -> None:
@@ -164,7 +188,7 @@ def measure(
     shown = ", ".join(f"{k}={v:,.3f}" if v < 10 else f"{k}={v:,.0f}" for k, v in figures.items())
     log(f"   {workload:<10} {label:<14} {shown}")
     for metric, value in figures.items():
-        results.add(workload, metric, label, value)
+        results.add(workload, metric, label, value, rnd)
 
 
 def throughput_fn(workload: str, cfg: Config) -> Measure:
@@ -256,6 +280,7 @@ def run_all(cfg: Config, specs: tuple[ServerSpec, ServerSpec], results: Results)
                         workload,
                         ["-m", "256"],
                         throughput_fn(workload, cfg),
+                        rnd,
                         tls_files=tls_files if workload == "tls" else None,
                     )
         store = [w for w in STORE if w in cfg.workloads]
@@ -270,6 +295,7 @@ def run_all(cfg: Config, specs: tuple[ServerSpec, ServerSpec], results: Results)
                         workload,
                         ["-m", STORE_MEMORY[workload]],
                         store_fn(workload, cfg),
+                        rnd,
                     )
     finally:
         if tls_dir is not None:
@@ -306,7 +332,8 @@ def render(cfg: Config, results: Results, info: dict[str, str], title: str) -> s
         "",
         f"Rounds: {cfg.rounds} x {cfg.duration:g} s per throughput workload "
         f"(alternating order), store workloads {cfg.store_rounds} round(s). "
-        "Cells: median (min-max over rounds).",
+        "Cells: median (min-max over rounds); ratio: median (min-max) of the "
+        "per-round ratios (both servers' runs of a round are back to back).",
         "",
         f"| workload | setup | metric | {a} | {b} | {b} / {a} | server CPU % ({a} / {b}) |",
         "|---|---|---|---:|---:|---:|---:|",
@@ -322,14 +349,17 @@ def render(cfg: Config, results: Results, info: dict[str, str], title: str) -> s
         ca = cell(va, kind) if va else errs.get(a, "-")
         cb = cell(vb, kind) if vb else errs.get(b, "-")
         if va and errs.get(a):
-            ca += f" [{errs[a]} once]"
+            ca += f" [also {errs[a]}]"
         if vb and errs.get(b):
-            cb += f" [{errs[b]} once]"
+            cb += f" [also {errs[b]}]"
+        # Ratio: median over rounds of the paired (same round, back to back)
+        # ratios, which cancels load drift that hits both runs of a round.
+        pairs = [r for r in results.paired_ratios(workload, metric) if r == r]
         ratio = "-"
-        if va and vb:
-            ma, mb = statistics.median(va), statistics.median(vb)
-            if ma == ma and mb == mb and ma:
-                ratio = f"{mb / ma:.2f}"
+        if len(pairs) > 1:
+            ratio = f"{statistics.median(pairs):.2f} ({min(pairs):.2f}-{max(pairs):.2f})"
+        elif pairs:
+            ratio = f"{pairs[0]:.2f}"
         cpu = "-"
         if workload in THROUGHPUT and metric in ("TPS", "ops/s"):
             ua = results.get(workload, "server CPU %", a)
@@ -446,7 +476,13 @@ def main(argv: list[str] | None = None) -> int:
         out.write_text(table)
         out.with_suffix(".json").write_text(
             json.dumps(
-                {"machine": info, "samples": results.samples, "errors": results.errors}, indent=1
+                {
+                    "machine": info,
+                    "samples": results.samples,
+                    "rounds": results.rounds,
+                    "errors": results.errors,
+                },
+                indent=1,
             )
         )
         log(f"== wrote {out} and {out.with_suffix('.json')}")
