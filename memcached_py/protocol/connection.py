@@ -369,10 +369,8 @@ class Connection:
 
     # ---------------------------------------------------------------- auth
     def _auth_line(self, line: bytes, raw: int) -> bytes:
-        """memcached's ``try_read_command_asciiauth`` (reference §10)."""
-        if raw < 6:
-            self._close()
-            return b""
+        """memcached's ``try_read_command_asciiauth`` (HEAD; 1.6.18 answers
+        short lines the same way: no close, ``CLIENT_ERROR unauthenticated``)."""
         tokens = [t for t in line.split(b" ") if t]
         if len(tokens) < 5 or tokens[0] != b"set":
             return b"CLIENT_ERROR unauthenticated\r\n"
@@ -390,11 +388,10 @@ class Connection:
         # Reached only when the block ended in \r\n (the connection checked
         # it and answered "bad data chunk" otherwise; see _run).
         engine = self.engine
-        engine.counters.auth_cmds += 1
         sp = data.find(b" ")
-        if sp < 0:
-            engine.counters.auth_errors += 1
+        if sp < 0:  # not counted (HEAD counts only credential checks)
             return b"CLIENT_ERROR bad authentication token format\r\n"
+        engine.counters.auth_cmds += 1
         table = engine.auth
         if table is not None and table.check(data[:sp], data[sp + 1 :]):
             self._unauth = False
