@@ -362,7 +362,7 @@ class Connection:
     def _unknown(self, tokens: list[bytes], raw: int) -> bytes:
         if not tokens or raw < 4:
             return _BAD_FORMAT
-        if tokens[-1].startswith(b"HTTP/"):
+        if len(tokens) > 1 and tokens[-1].startswith(b"HTTP/"):
             self._close()
             return b""
         return _ERROR

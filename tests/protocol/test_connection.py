@@ -58,6 +58,7 @@ def test_http_probe_closes_silently() -> None:
     check(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"", closed=True)
     check(b"version\r\nPOST /foo HTTP/1.0\r\nversion\r\n", b"VERSION 1.6.45\r\n", closed=True)
     check(b"foo HTTPS\r\n", b"ERROR\r\n", closed=False)
+    check(b"HTTP/1.1\r\n", b"ERROR\r\n", closed=False)  # needs a command before it
 
 
 def test_binary_protocol_closes() -> None:
