@@ -50,6 +50,8 @@ DataHandler = Callable[[bytes], bytes]
 
 #: A multiget reply is cut into pieces of about this size (see Connection).
 GET_PIECE = 64 * 1024
+#: Items examined synchronously by ``lru_crawler crawl``.
+CRAWL_STEP = 10_000
 
 INT32_MAX = (1 << 31) - 1
 INT64_MAX = (1 << 63) - 1
@@ -595,7 +597,9 @@ def cmd_lru_crawler(conn: Connection, tokens: list[bytes]) -> bytes:
         if classes is None:
             raise StatusError(b"BADCLASS invalid class id")
         engine.counters.lru_crawler_starts += 1
-        engine.store.crawl_step(len(engine.store) + 1)
+        # One bounded step now (never stall the loop on a big store); the
+        # daemon's periodic crawl_step does the rest.
+        engine.store.crawl_step(CRAWL_STEP)
         return R.OK
     if ntok == 3 and sub in (b"metadump", b"mgdump"):
         if not engine.lru_crawler_enabled:
