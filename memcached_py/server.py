@@ -114,6 +114,7 @@ class Server:
             TLSState.from_settings(settings) if settings.enable_ssl else None
         )
         self.engine = engine_factory(self)
+        self.engine.on_watch_data = self._on_watch_data
         self.counters = self.engine.counters
         self._listeners: dict[int, _Listener] = {}
         self._clients: dict[int, _Client] = {}
@@ -183,6 +184,12 @@ class Server:
         sock.setblocking(False)
         self.bound.unix = path
         self._listeners[sock.fileno()] = _Listener(sock, f"unix:{path}", False, "local")
+
+    def _on_watch_data(self, conn: Connection) -> None:
+        """A watcher has log lines: send them on the next loop turn."""
+        client = self._clients.get(conn.fd)
+        if client is not None and client.conn is conn and client not in self._runnable:
+            self._runnable.append(client)
 
     # ------------------------------------------------------------- ServerControl
     def request_shutdown(self, graceful: bool) -> None:

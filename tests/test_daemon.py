@@ -263,3 +263,15 @@ def test_bad_input_never_kills_the_server(server: Server) -> None:
         assert healthy.get("keep") == b"me"
     assert server.alive()
     healthy.close()
+
+
+def test_watch_streams_other_clients_events_without_input(server: Server) -> None:
+    watcher = server.connect(timeout=5)
+    watcher.sendall(b"watch mutations\r\n")
+    assert recv_until(watcher, b"OK\r\n") == b"OK\r\n"
+    with server.connect() as writer:
+        writer.sendall(b"set watched 0 0 2\r\nhi\r\n")
+        assert recv_until(writer, b"\r\n") == b"STORED\r\n"
+    line = recv_until(watcher, b"\n")
+    assert b"type=item_store key=watched status=stored cmd=set" in line
+    watcher.close()
