@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterator, MutableMapping
 from functools import partial
 from typing import TYPE_CHECKING
 
-from memcached_py.engine import Engine
-from slab._types import OutOfMemory, TooLarge
+from memcached_py.engine import Engine, parse_u64_value
+from slab._types import Item, OutOfMemory, TooLarge
 
 from . import text
 from .errors import ClientError, ServerError
@@ -460,20 +460,15 @@ def md(engine: MetaEngine, tokens: list[bytes]) -> bytes:
 # ma
 
 
-def _u64_value(value: bytes) -> int | None:
-    """An item's data as memcached's safe_strtoull sees it (None = non-numeric)."""
-    if not value or len(value) > 128:
+def _u64_value(engine: MetaEngine, item: Item) -> int | None:
+    """An item's data as memcached's do_add_delta sees it (None = non-numeric).
+
+    Chunked items (larger than slab_chunk_max) are never numbers.
+    """
+    total = 48 + len(item.key) + 1 + len(item.value) + 2 + (8 if engine.cas_enabled else 0)
+    if total > engine.settings.slab_chunk_max:
         return None
-    s = value.lstrip(b" \t\n\v\f\r")
-    if s[:1] == b"+":
-        s = s[1:]
-    end = 0
-    while end < len(s) and 0x30 <= s[end] <= 0x39:
-        end += 1
-    if end == 0 or (end < len(s) and s[end] not in b" \t\n\v\f\r"):
-        return None
-    number = int(s[:end])
-    return number if number <= U64_MASK else None
+    return parse_u64_value(item.value)
 
 
 def ma(engine: MetaEngine, tokens: list[bytes]) -> bytes:
@@ -509,7 +504,7 @@ def ma(engine: MetaEngine, tokens: list[bytes]) -> bytes:
             raise ClientError(b"cannot increment or decrement non-numeric value")
         if req.compare_cas and item.cas != req.compare_cas:
             return _status(b"EX", list(_echo_flags(req, key, req.key_binary)))
-        number = _u64_value(item.value)
+        number = _u64_value(engine, item)
         if number is None:
             raise ClientError(b"cannot increment or decrement non-numeric value")
         if incr:

@@ -387,6 +387,18 @@ CASES: list[Case] = [
         "meta_ma_wrap",
         b"ms k 20\r\n18446744073709551615\r\nma k v\r\nmg k v\r\nma k v D18446744073709551615\r\n",
     ),
+    Case(
+        "meta_ma_number_formats",
+        b"ms k 40\r\n5" + b" " * 39 + b"\r\nma k v\r\nmg k s\r\nms k 3\r\n+5 \r\nma k v\r\n"
+        b"ms k 21\r\n" + b"9" * 21 + b"\r\nma k\r\n",
+        note="strtoull rules: trailing spaces and '+' are fine; overflow is not",
+    ),
+    Case(
+        "meta_ma_over_20_digits",
+        b"ms k 25\r\n" + b"0" * 24 + b"7\r\nma k v\r\n",
+        upstream=b"HD\r\nCLIENT_ERROR cannot increment or decrement non-numeric value\r\n",
+        note="reference §3a: more than 20 digits is non-numeric in HEAD, even with leading zeros",
+    ),
     Case("meta_ma_non_numeric", b"ms k 2\r\nhi\r\nma k\r\nma k q\r\nms k 0\r\n\r\nma k\r\n"),
     Case(
         "meta_ma_empty_before_cas",
