@@ -50,7 +50,7 @@ THROUGHPUT = ("get", "multiget", "conns", "tls", "latency")
 STORE = ("fill", "size_shift", "hit_ratio")
 ALL = THROUGHPUT + STORE
 
-#: (workload, metric, how to format, higher is better?) in table order
+#: (workload, metric, number format) in table order
 ROWS: list[tuple[str, str, str]] = [
     ("get", "TPS", "int"),
     ("multiget", "TPS", "int"),
