@@ -356,3 +356,17 @@ def test_get_hot_path_counts() -> None:
     send(conn, b"set a 0 0 1\r\n1\r\nget a\r\nget b\r\nget a b c\r\n")
     c = env.engine.counters
     assert (c.cmd_get, c.get_hits, c.get_misses) == (5, 2, 3)
+
+
+def test_metadump_streams_in_pieces_and_keeps_order() -> None:
+    env, conn = session()
+    for i in range(10_000):
+        env.engine.store.set(b"key%05d" % i, b"v" * 10, 0, 0)
+    conn.receive_data(b"lru_crawler metadump all\r\nversion\r\n")
+    pieces = []
+    while conn.more_work:
+        pieces.append(conn.process(20))
+    out = b"".join(pieces)
+    assert len(pieces) > 1
+    assert out.startswith(b"OK\r\n") and out.endswith(b"END\r\nVERSION 1.6.45\r\n")
+    assert out.count(b"key=key") == 10_000
