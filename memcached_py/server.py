@@ -45,11 +45,13 @@ from memcached_py.tls import TLSState
 log = logging.getLogger("memcached_py.server")
 
 #: Bytes asked of the kernel per ``recv``.
-RECV_SIZE = 256 * 1024
+RECV_SIZE = 64 * 1024  # below glibc's mmap threshold: no mmap per recv
 #: Stop reading a peer while this much of its input is not yet parsed.
 INPUT_HIGH_WATER = 4 * 1024 * 1024
 #: ``recv`` calls per connection per wake-up before others get a turn.
 RECVS_PER_WAKEUP = 4
+#: Event-loop rounds served back to back before trio gets a turn.
+BUSY_ROUNDS_PER_YIELD = 16
 #: Reply sent (then the socket closed) when ``-c`` is reached.
 TOO_MANY_CONNECTIONS = b"ERROR Too many open connections\r\n"
 #: How often the housekeeping task runs (idle timeout, store upkeep).
@@ -72,7 +74,7 @@ class _Client:
     addr: str
     listen_addr: str
     last_active: float
-    unsent: memoryview | None = None
+    unsent: bytes | memoryview | None = None
     events: int = EPOLL_IN
     tls: bool = False
     closed: bool = False
@@ -279,30 +281,40 @@ class Server:
 
     # -------------------------------------------------------------- event loop
     async def _event_loop(self) -> None:
+        """Serve every plain connection; see the module docstring.
+
+        While our epoll keeps reporting work, we poll it again directly
+        (a ~0.3 us syscall) instead of going through trio's scheduler (~5 us
+        per round trip); we still yield to trio every ``BUSY_ROUNDS_PER_YIELD``
+        rounds so TLS connections, timers and signals keep running.
+        """
         epoll = self._epoll
+        epoll_fd = epoll.fileno()
+        busy_rounds = 0
         while True:
-            if self._runnable:
-                await trio.lowlevel.checkpoint()
-                events = epoll.poll(0)
+            events = epoll.poll(0)
+            if events or self._runnable:
+                busy_rounds += 1
+                if busy_rounds >= BUSY_ROUNDS_PER_YIELD:
+                    busy_rounds = 0
+                    await trio.lowlevel.checkpoint()
             else:
-                await trio.lowlevel.wait_readable(epoll.fileno())
-                events = epoll.poll(0)
+                busy_rounds = 0
+                await trio.lowlevel.wait_readable(epoll_fd)
+                continue
             runnable, self._runnable = self._runnable, []
             for fd, mask in events:
-                listener = self._listeners.get(fd)
-                if listener is not None:
-                    self._accept(listener)
-                    continue
                 client = self._clients.get(fd)
                 if client is None:
+                    listener = self._listeners.get(fd)
+                    if listener is not None:
+                        self._accept(listener)
                     continue
                 if mask & EPOLL_OUT:
                     self._flush(client)
                     if client.unsent is None and not client.closed:
                         self._pump(client)
-                elif mask & (
-                    select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR
-                ):
+                else:
                     self._on_readable(client)
             for client in runnable:
                 if not client.closed and client.unsent is None:
@@ -372,7 +384,7 @@ class Server:
             return  # the peer has not taken the last batch yet; EPOLLOUT resumes us
         out = conn.process(self.settings.max_reqs_per_event)
         if out:
-            client.unsent = memoryview(out)
+            client.unsent = out
             self._flush(client)
             if client.closed:
                 return
@@ -407,7 +419,7 @@ class Server:
             if client.conn.wants_close and not client.conn.more_work:
                 self._close(client)
         else:
-            client.unsent = data[sent:]
+            client.unsent = memoryview(data)[sent:]
 
     def _want(self, client: _Client, events: int) -> None:
         if client.events != events:
@@ -451,7 +463,7 @@ class Server:
                 if data is None:  # cancelled by a graceful drain while idle
                     break
                 self.counters.bytes_read += len(data)
-                conn.receive_data(data)
+                conn.receive_data(bytes(data))
                 client.last_active = time.monotonic()
                 while True:
                     out = conn.process(self.settings.max_reqs_per_event)
