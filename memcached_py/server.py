@@ -75,6 +75,9 @@ class _Client:
     listen_addr: str
     last_active: float
     unsent: bytes | memoryview | None = None
+    peer_ip: str = ""
+    peer_port: int = 0
+    transport: str = "tcp"
     events: int = EPOLL_IN
     tls: bool = False
     closed: bool = False
@@ -261,7 +264,7 @@ class Server:
 
     def _close_all(self) -> None:
         for client in list(self._clients.values()):
-            self._close(client)
+            self._close(client, "shutdown")
         self._epoll.close()
 
     async def _housekeeping(self) -> None:
@@ -270,14 +273,14 @@ class Server:
             await trio.sleep(HOUSEKEEPING_INTERVAL)
             store = self.engine.store
             store.maintain()
-            if self.settings.lru_crawler:
+            if self.engine.lru_crawler_enabled:
                 store.crawl_step(CRAWL_BUDGET)
             if idle_timeout > 0:
                 deadline = time.monotonic() - idle_timeout
                 for client in list(self._clients.values()):
                     if client.last_active < deadline and client.unsent is None:
                         self.counters.idle_kicks += 1
-                        self._close(client)
+                        self._close(client, "idle_timeout")
 
     # -------------------------------------------------------------- event loop
     async def _event_loop(self) -> None:
@@ -349,7 +352,11 @@ class Server:
                 self.engine, transport=listener.transport, peer=addr, fd=sock.fileno()
             )
             client = _Client(sock, conn, addr, listener.name, time.monotonic())
+            if isinstance(peer, tuple):
+                client.peer_ip, client.peer_port = peer[0], peer[1]
+            client.transport = listener.transport
             self.counters.curr_connections += 1
+            self._log_conn_event(client, new=True)
             if listener.tls:
                 client.tls = True
                 self._tls_clients.add(client)
@@ -368,7 +375,7 @@ class Server:
             except (BlockingIOError, InterruptedError):
                 break
             except OSError:
-                self._close(client)
+                self._close(client, "error")
                 return
             self.counters.bytes_read += len(data)
             conn.receive_data(data)
@@ -411,7 +418,7 @@ class Server:
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
-            self._close(client)
+            self._close(client, "error")
             return
         self.counters.bytes_written += sent
         if sent == len(data):
@@ -421,15 +428,22 @@ class Server:
         else:
             client.unsent = memoryview(data)[sent:]
 
+    def _log_conn_event(self, client: _Client, new: bool, reason: str = "normal") -> None:
+        hub = self.engine.watch
+        if hub is not None:
+            fd = client.sock.fileno()
+            hub.conn_event(new, client.peer_ip, client.peer_port, client.transport, fd, reason)
+
     def _want(self, client: _Client, events: int) -> None:
         if client.events != events:
             client.events = events
             self._epoll.modify(client.sock.fileno(), events)
 
-    def _close(self, client: _Client) -> None:
+    def _close(self, client: _Client, reason: str = "normal") -> None:
         if client.closed:
             return
         client.closed = True
+        self._log_conn_event(client, new=False, reason=reason)
         fd = client.sock.fileno()
         if not client.tls:
             self._clients.pop(fd, None)
@@ -481,6 +495,7 @@ class Server:
         finally:
             self._tls_clients.discard(client)
             client.closed = True
+            self._log_conn_event(client, new=False)
             self.counters.curr_connections -= 1
             conn.receive_data(b"")
             with trio.CancelScope(shield=True):

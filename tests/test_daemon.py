@@ -275,3 +275,18 @@ def test_watch_streams_other_clients_events_without_input(server: Server) -> Non
     line = recv_until(watcher, b"\n")
     assert b"type=item_store key=watched status=stored cmd=set" in line
     watcher.close()
+
+
+def test_watch_connevents_logs_new_and_closed_connections(server: Server) -> None:
+    watcher = server.connect(timeout=5)
+    watcher.sendall(b"watch connevents\r\n")
+    assert recv_until(watcher, b"OK\r\n") == b"OK\r\n"
+    other = server.connect()
+    port = other.getsockname()[1]
+    other.close()
+    lines = recv_until(watcher, b"\n")
+    if lines.count(b"\n") < 2:
+        lines += recv_until(watcher, b"\n")
+    assert b"type=conn_new rip=127.0.0.1 rport=%d transport=tcp" % port in lines
+    assert b"type=conn_close rip=127.0.0.1 rport=%d transport=tcp reason=normal" % port in lines
+    watcher.close()
