@@ -122,7 +122,6 @@ def mg(engine: MetaEngine, tokens: list[bytes]) -> bytes:
     counters = engine.counters
     key = req.key
     item = store.get(key, bump=not req.no_update)
-    now = engine.clock()
     created = False
     if item is None and req.vivify_ttl is not None:
         # N<ttl>: create an empty placeholder; this client wins the recache.
@@ -178,13 +177,13 @@ def mg(engine: MetaEngine, tokens: list[bytes]) -> bytes:
         elif f == F_s:
             parts.append(b"s%d" % len(item.value))
         elif f == F_t:
-            parts.append(_ttl_token(exptime, now))
+            parts.append(_ttl_token(exptime, engine.clock()))
         elif f == F_c:
             parts.append(b"c%d" % item.cas)
         elif f == F_f:
             parts.append(b"f%d" % item.flags)
         elif f == F_l:
-            parts.append(b"l%d" % _u32(now - item.last_access))
+            parts.append(b"l%d" % _u32(engine.clock() - item.last_access))
         elif f == F_h:
             parts.append(b"h1" if item.fetched else b"h0")
         elif f == F_O:
@@ -533,7 +532,6 @@ def ma(engine: MetaEngine, tokens: list[bytes]) -> bytes:
             fetched = False
             key_binary = False
 
-    now = engine.clock()
     parts: list[bytes] = []
     cas_index: list[int] = []  # positions of c flags, filled after the store
     error: ClientError | None = None
@@ -543,7 +541,7 @@ def ma(engine: MetaEngine, tokens: list[bytes]) -> bytes:
             cas_index.append(len(parts))
             parts.append(b"")
         elif f == F_t:
-            parts.append(_ttl_token(exptime, now))
+            parts.append(_ttl_token(exptime, engine.clock()))
         elif f == F_T:
             assert req.ttl is not None
             exptime = engine.realtime(req.ttl)
