@@ -8,10 +8,18 @@ item.
 
 Linear probing from ``hash & mask``; deletion shifts later entries back
 (no tombstones), using the tag to recompute an entry's home slot, which is
-exact because ``mask <= tag_mask``.  The table doubles when it is 3/4 full.
+exact because ``mask <= tag_mask``.
 
-Invariant: every indexed entry is reachable from its home slot without
-crossing an empty slot, and each live item's ref appears exactly once.
+Growth is incremental (no stop-the-world rehash): at 3/4 load a table twice
+the size becomes current and the old one is drained a few slots per insert
+(and in bigger batches from ``Store.maintain``).  While draining, lookups try
+the new table, then the old one; a moved or deleted old entry becomes a
+tombstone (-1) so the old probe chains stay intact.  A slot number < -1
+names slot ``-slot - 2`` of the old table.
+
+Invariant: every indexed entry is in exactly one table and reachable from its
+home slot there without crossing an empty slot; each live item's ref appears
+exactly once.
 """
 
 from __future__ import annotations
@@ -26,6 +34,10 @@ INITIAL_HASH_POWER = 16
 #: Grow when count * LOAD_DEN > capacity * LOAD_NUM (3/4 full).
 LOAD_NUM = 3
 LOAD_DEN = 4
+#: Old-table slots moved per insert while growing (drains before the new table fills).
+MIGRATE_PER_INSERT = 16
+#: A moved or deleted entry of the old table while it drains.
+TOMBSTONE = -1
 
 
 class ItemIndex:
@@ -35,7 +47,10 @@ class ItemIndex:
         "count",
         "key_offset",
         "mask",
+        "migrate_pos",
         "offset_mask",
+        "old_mask",
+        "old_slots",
         "page_shift",
         "pages",
         "ref_bits",
@@ -45,7 +60,12 @@ class ItemIndex:
     )
 
     def __init__(
-        self, pages: list[mmap.mmap | None], page_shift: int, ref_bits: int, key_offset: int
+        self,
+        pages: list[mmap.mmap | None],
+        page_shift: int,
+        ref_bits: int,
+        key_offset: int,
+        initial_power: int = INITIAL_HASH_POWER,
     ) -> None:
         self.pages = pages
         self.page_shift = page_shift
@@ -55,8 +75,12 @@ class ItemIndex:
         self.tag_mask = (1 << (63 - ref_bits)) - 1
         self.key_offset = key_offset
         self.count = 0
-        self.slots: array[int] = array("q", bytes(8 << INITIAL_HASH_POWER))
-        self.mask = (1 << INITIAL_HASH_POWER) - 1
+        self.slots: array[int] = array("q", bytes(8 << initial_power))
+        self.mask = (1 << initial_power) - 1
+        #: the table being drained while growing, else None
+        self.old_slots: array[int] | None = None
+        self.old_mask = 0
+        self.migrate_pos = 0
 
     @property
     def hash_power(self) -> int:
@@ -68,8 +92,14 @@ class ItemIndex:
 
     def find(self, key: bytes, h: int) -> int:
         """Slot number holding ``key`` (hash ``h``), or -1."""
-        slots = self.slots
-        mask = self.mask
+        slot = self._probe(self.slots, self.mask, key, h)
+        if slot < 0 and self.old_slots is not None:
+            old = self._probe(self.old_slots, self.old_mask, key, h)
+            if old >= 0:
+                return -old - 2
+        return slot
+
+    def _probe(self, slots: array[int], mask: int, key: bytes, h: int) -> int:
         pages = self.pages
         shift = self.page_shift
         omask = self.offset_mask
@@ -93,41 +123,63 @@ class ItemIndex:
             i = (i + 1) & mask
 
     def ref_at(self, slot: int) -> int:
+        if slot < -1:
+            assert self.old_slots is not None
+            return self.old_slots[-slot - 2] & self.ref_mask
         return self.slots[slot] & self.ref_mask
 
     def find_ref(self, h: int, ref: int) -> int:
         """Slot holding ``ref`` (whose key hashes to ``h``), or -1."""
-        slots = self.slots
-        mask = self.mask
+        slot = self._probe_ref(self.slots, self.mask, h, ref)
+        if slot < 0 and self.old_slots is not None:
+            old = self._probe_ref(self.old_slots, self.old_mask, h, ref)
+            if old >= 0:
+                return -old - 2
+        return slot
+
+    def _probe_ref(self, slots: array[int], mask: int, h: int, ref: int) -> int:
         rmask = self.ref_mask
         i = h & mask
         while True:
             e = slots[i]
             if not e:
                 return -1
-            if e & rmask == ref:
+            if e & rmask == ref and e != TOMBSTONE:
                 return i
             i = (i + 1) & mask
 
     def insert(self, h: int, ref: int) -> None:
         """Add ``ref`` for a key (hash ``h``) that is not in the table."""
-        if (self.count + 1) * LOAD_DEN > (self.mask + 1) * LOAD_NUM:
-            self._grow()
+        if self.old_slots is not None:
+            self.migrate(MIGRATE_PER_INSERT)
+        elif (self.count + 1) * LOAD_DEN > (self.mask + 1) * LOAD_NUM:
+            self._start_growing()
+        self._place(((h & self.tag_mask) << self.ref_bits) | ref)
+        self.count += 1
+
+    def _place(self, entry: int) -> None:
         slots = self.slots
         mask = self.mask
-        i = h & mask
+        i = (entry >> self.ref_bits) & mask
         while slots[i]:
             i = (i + 1) & mask
-        slots[i] = ((h & self.tag_mask) << self.ref_bits) | ref
-        self.count += 1
+        slots[i] = entry
 
     def replace_at(self, slot: int, ref: int) -> None:
         """Point an existing entry at a new ref (item moved to another chunk)."""
-        e = self.slots[slot]
-        self.slots[slot] = (e & ~self.ref_mask) | ref
+        slots = self.slots
+        if slot < -1:
+            assert self.old_slots is not None
+            slots, slot = self.old_slots, -slot - 2
+        slots[slot] = (slots[slot] & ~self.ref_mask) | ref
 
     def remove_at(self, slot: int) -> None:
         """Delete the entry in ``slot``, shifting its cluster back."""
+        self.count -= 1
+        if slot < -1:
+            assert self.old_slots is not None
+            self.old_slots[-slot - 2] = TOMBSTONE
+            return
         slots = self.slots
         mask = self.mask
         rbits = self.ref_bits
@@ -143,40 +195,62 @@ class ItemIndex:
                 slots[i] = e
                 i = j
         slots[i] = 0
-        self.count -= 1
 
-    def _grow(self) -> None:
+    def _start_growing(self) -> None:
         if self.mask >= self.tag_mask:
             return  # cannot exceed the tag width; keeps working, just fuller
-        old = self.slots
+        self.old_slots = self.slots
+        self.old_mask = self.mask
+        self.migrate_pos = 0
         cap = (self.mask + 1) * 2
-        mask = cap - 1
-        rbits = self.ref_bits
-        slots: array[int] = array("q", bytes(8 * cap))
-        for e in old:
-            if e:
-                i = (e >> rbits) & mask
-                while slots[i]:
-                    i = (i + 1) & mask
-                slots[i] = e
-        self.slots = slots
-        self.mask = mask
+        self.slots = array("q", bytes(8 * cap))
+        self.mask = cap - 1
+
+    def migrate(self, n: int) -> None:
+        """Move up to ``n`` slots of the old table into the current one."""
+        old = self.old_slots
+        if old is None:
+            return
+        start = self.migrate_pos
+        end = min(start + n, len(old))
+        place = self._place
+        for i in range(start, end):
+            e = old[i]
+            if e > 0:
+                place(e)
+                old[i] = TOMBSTONE
+        self.migrate_pos = end
+        if end >= len(old):
+            self.old_slots = None
+            self.old_mask = 0
+
+    @property
+    def growing(self) -> bool:
+        return self.old_slots is not None
 
     def refs(self) -> list[int]:
         """Every indexed ref (debugging)."""
         rmask = self.ref_mask
-        return [e & rmask for e in self.slots if e]
+        old = self.old_slots if self.old_slots is not None else array("q")
+        return [e & rmask for e in (*self.slots, *old) if e > 0]
 
     def check(self, hash_of_ref: dict[int, int]) -> None:
         """Assert the invariants, given ``ref -> hash(key)`` for every live item."""
         seen = 0
-        for slot, e in enumerate(self.slots):
-            if not e:
-                continue
-            seen += 1
-            ref = e & self.ref_mask
-            assert ref in hash_of_ref, f"index holds unknown ref {ref:#x}"
-            h = hash_of_ref[ref]
-            assert e >> self.ref_bits == h & self.tag_mask, "tag"
-            assert self.find_ref(h, ref) == slot, "entry unreachable from its home slot"
+        tables = [(self.slots, self.mask, 1)]
+        if self.old_slots is not None:
+            tables.append((self.old_slots, self.old_mask, -1))
+        for slots, mask, sign in tables:
+            for slot, e in enumerate(slots):
+                if e <= 0:
+                    assert e == 0 or sign < 0, "tombstone outside the old table"
+                    continue
+                seen += 1
+                ref = e & self.ref_mask
+                assert ref in hash_of_ref, f"index holds unknown ref {ref:#x}"
+                h = hash_of_ref[ref]
+                assert e >> self.ref_bits == h & self.tag_mask, "tag"
+                assert self._probe_ref(slots, mask, h, ref) == slot, "entry unreachable"
+                if sign < 0:
+                    assert slot >= self.migrate_pos, "entry left behind the drain cursor"
         assert seen == self.count == len(hash_of_ref), "index count"

@@ -128,6 +128,8 @@ RECLAIMED = 2
 ALLOC_ATTEMPTS = 64
 #: LRU tail steps per class per ``maintain()`` call.
 MAINTAIN_STEPS_PER_CLASS = 200
+#: Old index slots moved per ``maintain()`` call while the index grows.
+MIGRATE_PER_MAINTAIN = 1 << 16
 #: memcached's ``stats sizes`` bucket width.
 SIZES_BUCKET = 32
 
@@ -252,7 +254,17 @@ class Store:
         while True:
             e = slots[i]
             if not e:
-                return None
+                if index.old_slots is None:
+                    return None
+                # The index is growing: the key may still be in the old table.
+                i = index.find(key, h)
+                if i == -1:
+                    return None
+                ref = index.ref_at(i)
+                page = pages[ref >> shift]
+                assert page is not None
+                off = ref & omask
+                break
             if e >> rbits == tag:
                 ref = e & rmask
                 page = pages[ref >> shift]
@@ -290,9 +302,9 @@ class Store:
     def get(self, key: bytes, *, bump: bool = True) -> Item | None:
         index = self._index
         slot = index.find(key, hash(key))
-        if slot < 0:
+        if slot == -1:
             return None
-        ref = index.slots[slot] & self._ref_mask
+        ref = index.ref_at(slot)
         page = self._pages[ref >> self._shift]
         assert page is not None
         off = ref & self._omask
@@ -309,7 +321,7 @@ class Store:
 
     def contains(self, key: bytes) -> bool:
         slot = self._index.find(key, hash(key))
-        if slot < 0:
+        if slot == -1:
             return False
         ref = self._index.ref_at(slot)
         page = self._pages[ref >> self._shift]
@@ -350,7 +362,7 @@ class Store:
         if not keep_old_on_error:
             # Free the old item first: its chunk can take the new one.
             slot = index.find(key, h)
-            if slot >= 0:
+            if slot != -1:
                 self._remove(slot, index.ref_at(slot))
         if total > self._item_size_max:
             self._counts["store_too_large"] += 1
@@ -411,7 +423,7 @@ class Store:
             )  # fmt: skip
         if keep_old_on_error:
             slot = index.find(key, h)
-            if slot >= 0:
+            if slot != -1:
                 self._remove(slot, index.ref_at(slot))
         self._lru.link_head(ref, lru)
         index.insert(h, ref)
@@ -554,9 +566,11 @@ class Store:
         return reclaimed
 
     def maintain(self) -> None:
-        """LRU juggling for every class, then the level-1 automove decision."""
+        """Index growth steps, LRU juggling for every class, then the level-1
+        automove decision."""
         now = self._clock()
         self._promote_flush(now)
+        self._index.migrate(MIGRATE_PER_MAINTAIN)
         if self._segmented:
             for cls in range(1, self._largest + 1):
                 if self._alloc.class_pages[cls] or self._class_items(cls):
@@ -646,7 +660,7 @@ class Store:
             limit_maxbytes=alloc.max_pages * self.config.page_size,
             hash_power_level=self._index.hash_power,
             hash_bytes=self._index.hash_bytes,
-            hash_is_expanding=0,
+            hash_is_expanding=int(self._index.growing),
             slab_reassign_running=0,
             malloc_fails=0,
             active_slabs=sum(1 for pages in alloc.class_pages if pages),
@@ -762,7 +776,7 @@ class Store:
                 key = page[off + ko : off + ko + klen]
                 hash_of_ref[ref] = hash(key)
                 slot = self._index.find(key, hash(key))
-                assert slot >= 0 and self._index.ref_at(slot) == ref, "item not indexed"
+                assert slot != -1 and self._index.ref_at(slot) == ref, "item not indexed"
                 total = self._accounted(hdr)
                 total_bytes += total
                 requested[hdr[F_LRU] >> 2] += total
@@ -795,7 +809,7 @@ class Store:
     ) -> tuple[int, int, mmap.mmap, int, tuple[int, ...], int] | None:
         index = self._index
         slot = index.find(key, hash(key))
-        if slot < 0:
+        if slot == -1:
             return None
         ref = index.ref_at(slot)
         page = self._pages[ref >> self._shift]
@@ -1006,7 +1020,7 @@ class Store:
         ko = off + self._hdr
         key = page[ko : ko + hdr[F_KEYLEN]]
         slot = self._index.find_ref(hash(key), ref)
-        assert slot >= 0, "item missing from the index"
+        assert slot != -1, "item missing from the index"
         self._index.remove_at(slot)
         self._unlink_and_free(ref, page, off, hdr)
 

@@ -13,7 +13,9 @@ from hypothesis.stateful import (
     rule,
 )
 
+import slab._index
 from slab import OutOfMemory, SlabConfig, Store, TooLarge
+from slab._index import ItemIndex
 from tests.slab.dict_model import DictModel
 
 MB = 1024 * 1024
@@ -174,7 +176,17 @@ class StoreUnderPressure(RuleBasedStateMachine):
             temp_lru=temp_lru,
         )
         self.store = Store(config, self.clock)
+        # A tiny index draining one slot per insert, so that lookups, deletes
+        # and moves meet an index in the middle of its incremental growth.
+        store = self.store
+        store._index = ItemIndex(store._pages, store._shift, store._ref_bits, store._hdr, 2)
+        self.saved_migrate = slab._index.MIGRATE_PER_INSERT
+        slab._index.MIGRATE_PER_INSERT = 1
         self.written: dict[bytes, bytes] = {}
+
+    def teardown(self) -> None:
+        if hasattr(self, "saved_migrate"):
+            slab._index.MIGRATE_PER_INSERT = self.saved_migrate
 
     @rule(
         key=st.integers(0, 400).map(lambda i: b"key%d" % i),

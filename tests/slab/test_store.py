@@ -513,3 +513,25 @@ def test_crawl_step_respects_its_budget() -> None:
         total += store.crawl_step(10)
     assert total == 50 and len(store) == 0
     store._check_invariants()
+
+
+def test_index_grows_incrementally() -> None:
+    store, _ = make(memory_limit=64 * MB)
+    n = 0
+    growing_seen = False
+    while n < 120_000:
+        store.set(b"i:%d" % n, b"", 0, 0)
+        n += 1
+        if store.stats()["hash_is_expanding"] if n % 997 == 0 else False:
+            growing_seen = True
+            store._check_invariants()  # consistent in the middle of a growth
+            assert store.get_value(b"i:%d" % 5) == (0, b"", 6)
+            assert store.delete(b"i:%d" % (n - 1))
+            store.set(b"i:%d" % (n - 1), b"x", 0, 0)
+    assert growing_seen
+    assert store.stats()["hash_power_level"] == 18
+    store.maintain()
+    assert not store.stats()["hash_is_expanding"]
+    for i in range(0, n, 7):
+        assert store.get_value(b"i:%d" % i) is not None
+    store._check_invariants()
