@@ -122,6 +122,8 @@ def mg(engine: MetaEngine, tokens: list[bytes]) -> bytes:
     counters = engine.counters
     key = req.key
     item = store.get(key, bump=not req.no_update)
+    if engine.watch is not None:
+        engine.watch.fetch(key, item, store)
     created = False
     if item is None and req.vivify_ttl is not None:
         # N<ttl>: create an empty placeholder; this client wins the recache.
@@ -136,8 +138,6 @@ def mg(engine: MetaEngine, tokens: list[bytes]) -> bytes:
                 created = True
                 if not req.no_update:
                     store.get(key)  # the delayed bump: fetched, last access
-    if engine.watch is not None:
-        engine.watch.fetch(key, item, store)
     if item is None:
         counters.cmd_get += 1
         counters.get_misses += 1
@@ -290,6 +290,8 @@ def _too_large(engine: MetaEngine, key: bytes, nbytes: int) -> bool:
 def ms_complete(engine: MetaEngine, pending: PendingSet, data: bytes) -> bytes:
     """Store the data block of an accepted ``ms``; return the reply."""
     req = pending.req
+    if engine.watch is not None:  # memcached logs the lookup every store does
+        engine.watch.fetch(req.key, engine.store.get(req.key, bump=False), engine.store)
     code, cas, size = _store(engine, pending, data)
     if engine.watch is not None:
         _watch_store(engine, pending, code, size)
@@ -317,8 +319,15 @@ def _watch_store(engine: MetaEngine, pending: PendingSet, code: bytes, size: int
     """``watch mutations`` line for an ms (TTL relative, as memcached prints it)."""
     assert engine.watch is not None
     req = pending.req
-    ttl = req.ttl if req.ttl is not None and req.ttl > 0 else 0
-    engine.watch.store(req.key, _MODE_NAMES[pending.mode], _WATCH_STATUS[code], ttl, size)
+    stored = engine.store.get(req.key, bump=False) if code == b"HD" else None
+    ttl = 0
+    clsid = 0
+    if stored is not None:
+        clsid = stored.slab_class
+        if stored.exptime > 0:
+            ttl = stored.exptime - engine.clock()
+    status = _WATCH_STATUS[code]
+    engine.watch.store(req.key, _MODE_NAMES[pending.mode], status, ttl, size, clsid)
 
 
 def _store(engine: MetaEngine, pending: PendingSet, value: bytes) -> tuple[bytes, int, int]:
@@ -413,6 +422,8 @@ def md(engine: MetaEngine, tokens: list[bytes]) -> bytes:
     counters = engine.counters
     key = req.key
     item = store.get(key, bump=False)
+    if engine.watch is not None:
+        engine.watch.fetch(key, item, store)
     if item is None:
         counters.delete_misses += 1
         return _status(b"NF", parts)
@@ -480,6 +491,8 @@ def ma(engine: MetaEngine, tokens: list[bytes]) -> bytes:
     key = req.key
     incr = req.mode not in (0x44, 0x2D)  # 'D' / '-'
     item = store.get(key, bump=False)
+    if engine.watch is not None:
+        engine.watch.fetch(key, item, store)
     created = False
     if item is None:
         if req.vivify_ttl is None:
