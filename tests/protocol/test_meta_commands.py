@@ -247,3 +247,30 @@ def test_counters() -> None:
     assert (c.delete_misses, c.delete_hits) == (2, 1)
     send(conn, b"ma n\r\nma n N0\r\nma n\r\nma n MD\r\nma n MD C99\r\n")
     assert (c.incr_misses, c.incr_hits, c.decr_hits, c.decr_misses) == (1, 1, 1, 0)
+
+
+def test_watch_lines() -> None:
+    from memcached_py.protocol.connection import Connection
+
+    env, conn = session()
+    watcher = Connection(env.engine, peer="watcher", fd=9)
+    assert send(watcher, b"watch fetchers mutations deletions\r\n") == b"OK\r\n"
+    send(conn, b"ms wk 2 T100\r\nhi\r\nmg wk v\r\nms wk 2 ME\r\nhi\r\nmd wk\r\nmg nope\r\n")
+    out = b""
+    while watcher.more_work:
+        out += watcher.process(100)
+    events = []
+    for line in out.decode().splitlines():
+        fields = dict(f.split("=", 1) for f in line.split(" ") if "=" in f)
+        events.append(tuple(fields.get(n, "") for n in ("type", "key", "status", "cmd", "ttl")))
+    # the format of the lines is watch.py's; this pins which events meta commands log
+    assert events == [
+        ("item_get", "wk", "not_found", "", ""),
+        ("item_store", "wk", "stored", "set", "100"),
+        ("item_get", "wk", "found", "", ""),
+        ("item_get", "wk", "found", "", ""),
+        ("item_store", "wk", "not_stored", "add", "0"),
+        ("item_get", "wk", "found", "", ""),
+        ("deleted", "wk", "", "md", ""),
+        ("item_get", "nope", "not_found", "", ""),
+    ]
