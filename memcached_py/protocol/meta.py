@@ -22,12 +22,14 @@ item existed); me counts cmd_meta.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, MutableMapping
-from functools import partial
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 from memcached_py.engine import Engine, parse_u64_value
-from slab._types import Item, OutOfMemory, TooLarge
+from slab import item_total_size, slab_class_sizes
+from slab._types import Item, OutOfMemory, SlabConfig, TooLarge
 
 from . import text
 from .errors import ClientError, ServerError
@@ -279,6 +281,7 @@ def ms_begin(engine: MetaEngine, tokens: list[bytes]) -> PendingSet:
             # HEAD checks the opaque once the item is allocated, before the data
             # is read: counted as a set, nothing stored, the block swallowed.
             engine.counters.cmd_set += 1
+            _count_allocation(engine, req)
             raise ClientError(MSG_OPAQUE, swallow=req.datalen + 2)
     return PendingSet(req, mode)
 
@@ -330,8 +333,30 @@ def _watch_store(engine: MetaEngine, pending: PendingSet, code: bytes, size: int
     engine.watch.store(req.key, _MODE_NAMES[pending.mode], status, ttl, size, clsid)
 
 
+@lru_cache(maxsize=8)
+def _class_sizes(config: SlabConfig) -> list[int]:
+    return slab_class_sizes(config)
+
+
+def _count_allocation(engine: MetaEngine, req: MetaRequest) -> None:
+    """memcached counts a slab class cmd_set for every ms whose item it allocated,
+    stored or not; the store counts only the items it stores."""
+    store = engine.store
+    sizes = _class_sizes(store.config)
+    total = item_total_size(len(req.key), req.datalen, engine.cas_enabled, req.client_flags)
+    cls = min(bisect_left(sizes, total), len(sizes) - 1) + 1
+    store.count(cls, "cmd_set")
+
+
 def _store(engine: MetaEngine, pending: PendingSet, value: bytes) -> tuple[bytes, int, int]:
     """memcached's do_store_item for ms: (status code, new CAS or 0, final size)."""
+    code, cas, size = _store_item(engine, pending, value)
+    if code != b"HD":
+        _count_allocation(engine, pending.req)
+    return code, cas, size
+
+
+def _store_item(engine: MetaEngine, pending: PendingSet, value: bytes) -> tuple[bytes, int, int]:
     req = pending.req
     mode = pending.mode
     store = engine.store
