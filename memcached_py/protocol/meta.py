@@ -271,7 +271,7 @@ def ms_begin(engine: MetaEngine, tokens: list[bytes]) -> PendingSet:
     mode = _MODE_OF[req.mode]
     if req.compare_cas is not None and mode in (_SET, _REPLACE):
         mode = _CAS
-    if _too_large(engine, req.key, req.datalen):
+    if engine.too_large(req.key, req.datalen):
         # memcached could not allocate the item: count it, drop the old value.
         engine.counters.store_too_large += 1
         engine.store.delete(req.key)
@@ -284,10 +284,6 @@ def ms_begin(engine: MetaEngine, tokens: list[bytes]) -> PendingSet:
             _count_allocation(engine, req)
             raise ClientError(MSG_OPAQUE, swallow=req.datalen + 2)
     return PendingSet(req, mode)
-
-
-def _too_large(engine: MetaEngine, key: bytes, nbytes: int) -> bool:
-    return engine.too_large(key, nbytes)
 
 
 def ms_complete(engine: MetaEngine, pending: PendingSet, data: bytes) -> bytes:
