@@ -370,7 +370,9 @@ class Engine:
                         flags,
                         exptime,
                         cas=new_cas,
-                        key_is_binary=old.key_is_binary if mode >= Mode.APPEND else key_is_binary,
+                        # memcached builds a new item from the command's own
+                        # flags: a classic append drops the old binary-key mark
+                        key_is_binary=key_is_binary,
                     )
         except TooLarge:
             # memcached: append/prepend whose combined item cannot be
@@ -455,6 +457,10 @@ class Engine:
             store.count(item.slab_class, "decr_hits")
         digits = b"%d" % new
         data = digits
+        # memcached rewrites the number in place (padded with spaces) when it
+        # fits; the item keeps its binary-key mark and fetched bit only then,
+        # since a longer number goes into a freshly allocated item.
+        in_place = len(digits) <= len(item.value)
         if len(digits) < len(item.value):
             data = digits.ljust(len(item.value))
         try:
@@ -464,8 +470,8 @@ class Engine:
                 item.flags,
                 item.exptime,
                 cas=new_cas,
-                key_is_binary=item.key_is_binary,
-                fetched=item.fetched,
+                key_is_binary=item.key_is_binary and in_place,
+                fetched=item.fetched and in_place,
             )
         except TooLarge:
             return Result.TOO_LARGE, 0, item
