@@ -276,7 +276,8 @@ class Connection:
                     tokens = line.split(b" ")
                     if b"" in tokens:
                         tokens = [t for t in tokens if t]
-                    handler = commands.get(tokens[0]) if tokens else None
+                    # HEAD refuses any line shorter than 4 bytes (``mn\n`` too)
+                    handler = commands.get(tokens[0]) if tokens and buf.last_raw >= 4 else None
                     if handler is None:
                         reply = self._unknown(tokens, buf.last_raw)
                     else:

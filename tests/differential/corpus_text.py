@@ -70,6 +70,7 @@ framing = [
     C("frame.space_lf", b" \n", upstream=CE),
     C("frame.lf", b"\n", upstream=CE, note="§1 min line (HEAD)"),
     C("frame.three_bytes", b"a\r\n", upstream=CE, note="inferred: §1 min line is 4 bytes"),
+    C("frame.mn_lf", b"mn\n", upstream=CE, note="§1 min line applies to known commands too"),
     C("frame.binary_junk", b"\x01\x02\x03\x04\r\n"),
     C("frame.pipeline", st(b"a", b"1") + st(b"b", b"2") + b"get a b\r\ndelete a\r\nget a b\r\n"),
     C("frame.pipeline_errors", b"bogus\r\n" + st() + b"GET k\r\nget k\r\n"),
