@@ -152,7 +152,9 @@ class ItemIndex:
         """Add ``ref`` for a key (hash ``h``) that is not in the table."""
         if self.old_slots is not None:
             self.migrate(MIGRATE_PER_INSERT)
-        elif (self.count + 1) * LOAD_DEN > (self.mask + 1) * LOAD_NUM:
+            if self.old_slots is not None and (self.count + 1) * 8 > (self.mask + 1) * 7:
+                self.migrate(len(self.old_slots))  # never let the new table fill up
+        if self.old_slots is None and (self.count + 1) * LOAD_DEN > (self.mask + 1) * LOAD_NUM:
             self._start_growing()
         self._place(((h & self.tag_mask) << self.ref_bits) | ref)
         self.count += 1

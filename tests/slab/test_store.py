@@ -535,3 +535,21 @@ def test_index_grows_incrementally() -> None:
     for i in range(0, n, 7):
         assert store.get_value(b"i:%d" % i) is not None
     store._check_invariants()
+
+
+def test_tiny_index_never_fills_while_growing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import slab._index
+
+    monkeypatch.setattr(slab._index, "MIGRATE_PER_INSERT", 1)
+    store, _ = make()
+    store._index = slab._index.ItemIndex(
+        store._pages, store._shift, store._ref_bits, store._hdr, initial_power=2
+    )
+    for i in range(300):
+        store.set(b"key%d" % i, b"", 0, 0)
+        if i % 3 == 0:
+            assert store.delete(b"key%d" % (i // 2))
+            store.set(b"key%d" % (i // 2), b"v", 0, 0)
+    for i in range(300):
+        assert store.contains(b"key%d" % i)
+    store._check_invariants()
