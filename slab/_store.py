@@ -346,6 +346,7 @@ class Store:
         fetched: bool = False,
         keep_old_on_error: bool = False,
     ) -> int:
+        flags &= UINT32_MAX  # client flags are u32 (memcached truncates mod 2**32)
         klen = len(key)
         vlen = len(value)
         total = (
@@ -413,12 +414,12 @@ class Store:
         t = now & UINT32_MAX
         if self._cas_enabled:
             self._body.pack_into(
-                page, off + 16, self._seq, clamp_exptime(exptime), t, t, flags & UINT32_MAX,
+                page, off + 16, self._seq, clamp_exptime(exptime), t, t, flags,
                 vlen, klen, bits, lru, 0, cas,
             )  # fmt: skip
         else:
             self._body.pack_into(
-                page, off + 16, self._seq, clamp_exptime(exptime), t, t, flags & UINT32_MAX,
+                page, off + 16, self._seq, clamp_exptime(exptime), t, t, flags,
                 vlen, klen, bits, lru, 0,
             )  # fmt: skip
         if keep_old_on_error:

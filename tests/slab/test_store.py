@@ -553,3 +553,14 @@ def test_tiny_index_never_fills_while_growing(monkeypatch: pytest.MonkeyPatch) -
     for i in range(300):
         assert store.contains(b"key%d" % i)
     store._check_invariants()
+
+
+def test_flags_are_u32_and_accounted() -> None:
+    store, _ = make()
+    store.set(b"a", b"x", 2**32 + 5, 0)
+    item = store.get(b"a")
+    assert item is not None and item.flags == 5 and item.total_size == 48 + 2 + 3 + 8 + 4
+    store.set(b"b", b"x", 2**32, 0)
+    assert store.get_value(b"b") == (0, b"x", 2)
+    assert store.stats()["bytes"] == item.total_size + 48 + 2 + 3 + 8
+    store._check_invariants()
