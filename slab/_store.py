@@ -188,6 +188,7 @@ class Store:
         self.automove: int = config.slab_automove
         self._classes = classes = ClassTable(config)
         self._largest = classes.largest
+        self._class_lookup = classes.lookup
         self._chunk_max = config.slab_chunk_max
         self._item_size_max = config.item_size_max
         self._alloc = alloc = Allocator(classes, config.page_size, config.memory_limit)
@@ -209,6 +210,9 @@ class Store:
         self._ref_mask = self._index.ref_mask
         self._tag_mask = self._index.tag_mask
         self._segmented = config.lru_segmented
+        self._temp_lru = config.temp_lru
+        #: chunks per page * hot_lru_pct, per class (HOT's share is per 100 chunks)
+        self._hot_share = [n * config.hot_lru_pct for n in classes.chunks_per_page]
         self._full_data = config.slab_chunk_max - DATA_HEADER_SIZE
         self._cas_counter = 0
         self._seq = 0
@@ -388,7 +392,7 @@ class Store:
         ko = self._hdr
         try:
             if total <= self._chunk_max:
-                cls = self._classes.lookup[(total + 7) >> 3]
+                cls = self._class_lookup[(total + 7) >> 3]
                 ref = self._alloc.alloc(cls) or self._alloc_slow(cls)
                 page = self._pages[ref >> self._shift]
                 assert page is not None
@@ -409,7 +413,10 @@ class Store:
                 self._classes.class_for(min(total, self._chunk_max))
             ] += 1
             raise
-        seg = self._initial_segment(exptime, now)
+        if self._temp_lru and exptime and exptime - now <= self.config.temporary_ttl:
+            seg = TEMP
+        else:
+            seg = HOT if self._segmented else COLD
         lru = cls << 2 | seg
         t = now & UINT32_MAX
         if self._cas_enabled:
@@ -436,7 +443,7 @@ class Store:
             bucket = (total + SIZES_BUCKET - 1) // SIZES_BUCKET * SIZES_BUCKET
             self._sizes[bucket] = self._sizes.get(bucket, 0) + 1
         if seg == HOT and self._lru.counts[cls << 2] * 100 > (
-            self._class_capacity(cls) * self.config.hot_lru_pct
+            len(self._alloc.class_pages[cls]) * self._hot_share[cls]
         ):
             self._pull_hot(cls, now, force=False)
         return cas
@@ -899,11 +906,6 @@ class Store:
             + self._cas_size
             + (FLAGS_SIZE if hdr[F_FLAGS] else 0)
         )
-
-    def _initial_segment(self, exptime: int, now: int) -> int:
-        if self.config.temp_lru and exptime and exptime - now <= self.config.temporary_ttl:
-            return TEMP
-        return HOT if self._segmented else COLD
 
     def _class_capacity(self, cls: int) -> int:
         """Chunks the class holds (the base of the HOT / WARM shares).
