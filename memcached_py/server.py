@@ -126,6 +126,8 @@ class Server:
         self._tls_clients: set[_Client] = set()
         self._epoll = select.epoll()
         self._runnable: list[_Client] = []
+        self._round_started = time.monotonic()  # "now" for the current loop round
+        self.max_reqs_per_event = settings.max_reqs_per_event
         self._shutdown: trio.Event = trio.Event()
         self._graceful = False
         self._draining = False
@@ -305,6 +307,7 @@ class Server:
                 busy_rounds = 0
                 await trio.lowlevel.wait_readable(epoll_fd)
                 continue
+            self._round_started = time.monotonic()
             runnable, self._runnable = self._runnable, []
             for fd, mask in events:
                 client = self._clients.get(fd)
@@ -317,6 +320,8 @@ class Server:
                     self._flush(client)
                     if client.unsent is None and not client.closed:
                         self._pump(client)
+                        if client.unsent is None and client.events == EPOLL_OUT:
+                            self._want(client, EPOLL_IN)
                 else:
                     self._on_readable(client)
             for client in runnable:
@@ -367,6 +372,7 @@ class Server:
                 self._epoll.register(sock.fileno(), EPOLL_IN)
 
     def _on_readable(self, client: _Client) -> None:
+        """Read what the peer sent, answer it (the hot path: one recv, one send)."""
         conn = client.conn
         recv = client.sock.recv
         for _ in range(RECVS_PER_WAKEUP):
@@ -379,37 +385,39 @@ class Server:
                 return
             self.counters.bytes_read += len(data)
             conn.receive_data(data)
-            if not data or len(data) < RECV_SIZE or conn.input_buffered > INPUT_HIGH_WATER:
+            if len(data) < RECV_SIZE or conn.input_buffered > INPUT_HIGH_WATER:
                 break
-        client.last_active = time.monotonic()
+        client.last_active = self._round_started
         self._pump(client)
 
     def _pump(self, client: _Client) -> None:
         """Run ready commands and send their replies; arrange the next wake-up."""
-        conn = client.conn
         if client.unsent is not None:
             return  # the peer has not taken the last batch yet; EPOLLOUT resumes us
-        out = conn.process(self.settings.max_reqs_per_event)
+        conn = client.conn
+        out = conn.process(self.max_reqs_per_event)
         if out:
-            client.unsent = out
-            self._flush(client)
-            if client.closed:
+            try:
+                sent = client.sock.send(out)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                self._close(client, "error")
                 return
-        if client.unsent is not None:
-            self._want(client, EPOLL_OUT)  # stop reading until the peer reads
-            return
+            self.counters.bytes_written += sent
+            if sent < len(out):
+                client.unsent = memoryview(out)[sent:]
+                self._want(client, EPOLL_OUT)  # stop reading until the peer reads
+                return
         if conn.wants_close:
             self._close(client)
-            return
-        if conn.more_work:
+        elif conn.more_work:
             self._runnable.append(client)
-            return
-        if conn.input_buffered > INPUT_HIGH_WATER:
-            self._want(client, 0)
-        else:
-            self._want(client, EPOLL_IN)
+        elif client.events != EPOLL_IN or conn.input_buffered > INPUT_HIGH_WATER:
+            self._want(client, 0 if conn.input_buffered > INPUT_HIGH_WATER else EPOLL_IN)
 
     def _flush(self, client: _Client) -> None:
+        """Send what an earlier ``_pump`` could not (the peer is reading again)."""
         data = client.unsent
         if data is None:
             return
@@ -426,7 +434,7 @@ class Server:
             if client.conn.wants_close and not client.conn.more_work:
                 self._close(client)
         else:
-            client.unsent = memoryview(data)[sent:]
+            client.unsent = data[sent:]
 
     def _log_conn_event(self, client: _Client, new: bool, reason: str = "normal") -> None:
         hub = self.engine.watch
