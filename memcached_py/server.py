@@ -320,7 +320,11 @@ class Server:
                     self._flush(client)
                     if client.unsent is None and not client.closed:
                         self._pump(client)
-                        if client.unsent is None and client.events == EPOLL_OUT:
+                        if (
+                            client.unsent is None
+                            and not client.closed
+                            and client.events == EPOLL_OUT
+                        ):
                             self._want(client, EPOLL_IN)
                 else:
                     self._on_readable(client)

@@ -195,7 +195,7 @@ def test_sigusr1_finishes_a_multi_megabyte_multiget(server: Server) -> None:
         b"VALUE %s 0 %d\r\n%s\r\n" % (k.encode(), len(v), v) for k, v in values.items()
     )
     assert reply == expected + b"END\r\n"
-    assert server.proc.wait(timeout=5) == 0
+    assert server.proc.wait(timeout=5) == 0, server.stderr_text()
 
 
 def test_shutdown_command_needs_A_and_stops(server: Server) -> None:
