@@ -138,7 +138,7 @@ and TLS. Not served: UDP, the binary protocol, SASL, extstore, the proxy.
    - slab_reassign:       allow moving memory between slab classes
                           (default: enabled)
    - slab_automove:       0 off, 1 cautious, 2 aggressive, 3 follow shifts
-                          (default: 1)
+                          (default: 3; memcached's default is 1)
    - slab_automove_ratio: ratio limit between young/old slab classes
                           (default: 0.8)
    - slab_automove_window: window for the automover, 3..1800 (default: 30)

@@ -25,7 +25,7 @@ import trio
 
 import slab
 from memcached_py.auth import load_auth_file
-from memcached_py.engine import Engine
+from memcached_py.engine import Engine, slab_config
 from memcached_py.listen import ListenError
 from memcached_py.server import Server
 from memcached_py.settings import Settings
@@ -35,31 +35,6 @@ log = logging.getLogger("memcached_py")
 
 #: Exit status for a failure to start that is not a usage error (memcached: EX_OSERR).
 EXIT_STARTUP_FAILED = 71
-
-
-def slab_config(settings: Settings) -> slab.SlabConfig:
-    """The store's configuration, taken from the daemon's settings."""
-    return slab.SlabConfig(
-        memory_limit=settings.memory_limit,
-        item_size_max=settings.max_item_size,
-        chunk_min_size=settings.slab_min_size,
-        growth_factor=settings.slab_growth_factor,
-        slab_chunk_max=settings.slab_chunk_max,
-        cas_enabled=not settings.disable_cas,
-        evictions_enabled=not settings.disable_evictions,
-        slab_reassign=settings.slab_reassign,
-        slab_automove=settings.slab_automove,
-        slab_automove_ratio=settings.slab_automove_ratio,
-        slab_automove_window=settings.slab_automove_window,
-        lru_segmented=settings.lru_segmented,
-        hot_lru_pct=settings.hot_lru_pct,
-        warm_lru_pct=settings.warm_lru_pct,
-        hot_max_factor=settings.hot_max_factor,
-        warm_max_factor=settings.warm_max_factor,
-        temp_lru=settings.temp_lru,
-        temporary_ttl=settings.temporary_ttl,
-        track_sizes=settings.track_sizes,
-    )
 
 
 def wall_clock() -> int:

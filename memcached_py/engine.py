@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from memcached_py.settings import Settings
 from memcached_py.stats import ServerCounters
+from slab import item_total_size
 from slab._types import (
-    CAS_SIZE,
-    ITEM_HEADER_SIZE,
     Item,
     OutOfMemory,
     ReassignResult,
@@ -36,6 +35,31 @@ if TYPE_CHECKING:
 #: 30 days: TTLs up to this are relative, above it absolute unix times.
 REALTIME_MAXDELTA = 60 * 60 * 24 * 30
 U64_MASK = (1 << 64) - 1
+
+
+def slab_config(settings: Settings) -> SlabConfig:
+    """The store's configuration, taken from the daemon's settings."""
+    return SlabConfig(
+        memory_limit=settings.memory_limit,
+        item_size_max=settings.max_item_size,
+        chunk_min_size=settings.slab_min_size,
+        growth_factor=settings.slab_growth_factor,
+        slab_chunk_max=settings.slab_chunk_max,
+        cas_enabled=not settings.disable_cas,
+        evictions_enabled=not settings.disable_evictions,
+        slab_reassign=settings.slab_reassign,
+        slab_automove=settings.slab_automove,
+        slab_automove_ratio=settings.slab_automove_ratio,
+        slab_automove_window=settings.slab_automove_window,
+        lru_segmented=settings.lru_segmented,
+        hot_lru_pct=settings.hot_lru_pct,
+        warm_lru_pct=settings.warm_lru_pct,
+        hot_max_factor=settings.hot_max_factor,
+        warm_max_factor=settings.warm_max_factor,
+        temp_lru=settings.temp_lru,
+        temporary_ttl=settings.temporary_ttl,
+        track_sizes=settings.track_sizes,
+    )
 
 
 class ServerControl(Protocol):
@@ -71,6 +95,7 @@ class StoreAPI(Protocol):
         stale: bool = False,
         win_token_sent: bool = False,
         fetched: bool = False,
+        keep_old_on_error: bool = False,
     ) -> int: ...
     def delete(self, key: bytes) -> bool: ...
     def touch(self, key: bytes, exptime: int) -> Item | None: ...
@@ -284,11 +309,9 @@ class Engine:
         return Result.TOUCHED
 
     # --------------------------------------------------------------- writes
-    def too_large(self, key: bytes, nbytes: int) -> bool:
+    def too_large(self, key: bytes, nbytes: int, flags: int = 0) -> bool:
         """Whether a value of ``nbytes`` can never fit (checked before reading data)."""
-        total = ITEM_HEADER_SIZE + len(key) + 1 + nbytes + 2
-        if self.cas_enabled:
-            total += CAS_SIZE
+        total = item_total_size(len(key), nbytes, self.cas_enabled, flags)
         return total > self.settings.max_item_size
 
     def refuse_too_large(self, mode: Mode, key: bytes) -> None:
@@ -373,21 +396,16 @@ class Engine:
                         # memcached builds a new item from the command's own
                         # flags: a classic append drops the old binary-key mark
                         key_is_binary=key_is_binary,
+                        # a failed append/prepend leaves the old item in place
+                        keep_old_on_error=mode in _CONCAT,
                     )
         except TooLarge:
             # memcached: append/prepend whose combined item cannot be
-            # allocated answer NOT_STORED (do_store_item's failed_alloc)
-            if mode in _CONCAT:
-                result = Result.NOT_STORED
-            else:
-                c.store_too_large += 1
-                result = Result.TOO_LARGE
+            # allocated answer NOT_STORED (do_store_item's failed_alloc).
+            # The store has counted store_too_large / store_no_memory.
+            result = Result.NOT_STORED if mode in _CONCAT else Result.TOO_LARGE
         except OutOfMemory:
-            if mode in _CONCAT:
-                result = Result.NOT_STORED
-            else:
-                c.store_no_memory += 1
-                result = Result.NO_MEMORY
+            result = Result.NOT_STORED if mode in _CONCAT else Result.NO_MEMORY
         if self.watch is not None:
             stored = store.get(key, bump=False) if result == Result.STORED else None
             self.watch.store(

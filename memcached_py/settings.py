@@ -69,8 +69,10 @@ class Settings:
     slab_min_size: int = 48  # -n
     slab_chunk_max: int = DEFAULT_SLAB_CHUNK_MAX  # bytes
     slab_reassign: bool = True
-    #: 0 off, 1 memcached's cautious mover, 2 aggressive; 3 ours (follows shifts).
-    slab_automove: int = 1
+    #: 0 off, 1 memcached's cautious mover, 2 aggressive; 3 ours (follows shifts,
+    #: the default: memcached's default 1 keeps ~2% of new large items after a
+    #: value-size shift, 3 keeps them all; see slab/README.md).
+    slab_automove: int = 3
     slab_automove_ratio: float = 0.8
     slab_automove_window: int = 30
     slab_automove_freeratio: float = 0.01

@@ -271,7 +271,7 @@ def ms_begin(engine: MetaEngine, tokens: list[bytes]) -> PendingSet:
     mode = _MODE_OF[req.mode]
     if req.compare_cas is not None and mode in (_SET, _REPLACE):
         mode = _CAS
-    if engine.too_large(req.key, req.datalen):
+    if engine.too_large(req.key, req.datalen, req.client_flags):
         # memcached could not allocate the item: count it, drop the old value.
         engine.counters.store_too_large += 1
         engine.store.delete(req.key)

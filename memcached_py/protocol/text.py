@@ -266,7 +266,7 @@ def _storage(conn: Connection, tokens: list[bytes], mode: Mode) -> bytes:
         if compare is None:
             raise bad_format(swallow)
     engine = conn.engine
-    if engine.too_large(key, vlen):
+    if engine.too_large(key, vlen, flags):
         engine.refuse_too_large(mode, key)
         raise ServerError(b"object too large for cache", swallow=swallow)
     exp = engine.realtime(exptime)

@@ -3,17 +3,14 @@ that the output does not depend on how the input was chunked."""
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import slab
-from memcached_py.engine import Engine
+from memcached_py.engine import Engine, slab_config
 from memcached_py.protocol.connection import Connection
 from memcached_py.settings import Settings
-from slab._types import SlabConfig
-from tests.protocol.fakestore import FakeStore
 
 START = 1_700_000_000
 
@@ -29,7 +26,7 @@ class Clock:
 @dataclass
 class Env:
     engine: Engine
-    store: FakeStore | slab.Store
+    store: slab.Store
     clock: Clock
     control: FakeControl | None = None
 
@@ -54,17 +51,7 @@ class FakeControl:
 def make_env(**settings: object) -> Env:
     s = Settings().replace(**settings) if settings else Settings()
     clock = Clock()
-    config = SlabConfig(
-        memory_limit=s.memory_limit,
-        item_size_max=s.max_item_size,
-        cas_enabled=not s.disable_cas,
-        evictions_enabled=not s.disable_evictions,
-    )
-    store: FakeStore | slab.Store
-    if os.environ.get("MCPY_TEST_STORE") == "fake":
-        store = FakeStore(config, clock)
-    else:
-        store = slab.Store(config, clock)
+    store = slab.Store(slab_config(s), clock)
     control = FakeControl()
     engine = Engine(s, store, clock, control=control)
     return Env(engine, store, clock, control)
