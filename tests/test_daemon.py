@@ -290,3 +290,34 @@ def test_watch_connevents_logs_new_and_closed_connections(server: Server) -> Non
     assert b"type=conn_new rip=127.0.0.1 rport=%d transport=tcp" % port in lines
     assert b"type=conn_close rip=127.0.0.1 rport=%d transport=tcp reason=normal" % port in lines
     watcher.close()
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_client_that_never_reads_cannot_grow_server_memory(server: Server) -> None:
+    client = Client(server.address)
+    client.set("big", b"x" * 500_000)
+    client.close()
+    before = rss_kb(server.proc.pid)
+    hog = server.connect()
+    hog.setblocking(False)
+    request = b"get big\r\n" * 1000  # asks for 500 MB of replies per send
+    sent = 0
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and sent < 2_000_000:
+        try:
+            sent += hog.send(request)
+        except BlockingIOError:
+            time.sleep(0.05)  # the server stopped reading us: back-pressure works
+    time.sleep(0.5)
+    grown_mb = (rss_kb(server.proc.pid) - before) / 1024
+    assert grown_mb < 64, f"server grew by {grown_mb:.0f} MB for a client that never reads"
+    with server.connect() as other:  # and everyone else is still served
+        other.sendall(b"version\r\n")
+        assert recv_until(other, b"\r\n").startswith(b"VERSION ")
+    hog.close()
