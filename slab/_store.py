@@ -304,20 +304,10 @@ class Store:
         return hdr[F_FLAGS], value, hdr[F_CAS] if self._cas_enabled else 0
 
     def get(self, key: bytes, *, bump: bool = True) -> Item | None:
-        index = self._index
-        slot = index.find(key, hash(key))
-        if slot == -1:
+        found = self._find_live(key)
+        if found is None:
             return None
-        ref = index.ref_at(slot)
-        page = self._pages[ref >> self._shift]
-        assert page is not None
-        off = ref & self._omask
-        hdr = self._header.unpack_from(page, off)
-        now = self._clock()
-        exptime = hdr[F_EXPTIME]
-        if (exptime and exptime <= now) or self._is_flushed(hdr, now):
-            self._lazy_remove(slot, ref, page, off, hdr, now)
-            return None
+        _slot, ref, page, off, hdr, now = found
         item = self._snapshot(page, off, hdr, key)
         if bump:
             self._bump(ref, page, off, hdr, now)
@@ -449,14 +439,14 @@ class Store:
         return cas
 
     def delete(self, key: bytes) -> bool:
-        found = self._find_live(key, count_lazy=True)
+        found = self._find_live(key)
         if found is None:
             return False
         self._remove(found[0], found[1])
         return True
 
     def touch(self, key: bytes, exptime: int) -> Item | None:
-        found = self._find_live(key, count_lazy=True)
+        found = self._find_live(key)
         if found is None:
             return None
         _slot, ref, page, off, hdr, now = found
@@ -475,7 +465,7 @@ class Store:
         stale: bool | None = None,
         win_token_sent: bool | None = None,
     ) -> bool:
-        found = self._find_live(key, count_lazy=True)
+        found = self._find_live(key)
         if found is None:
             return False
         _slot, _ref, page, off, _hdr, now = found
@@ -813,8 +803,10 @@ class Store:
     # internals: lookup, snapshot, bump
     # =====================================================================
     def _find_live(
-        self, key: bytes, *, count_lazy: bool
+        self, key: bytes
     ) -> tuple[int, int, mmap.mmap, int, tuple[int, ...], int] | None:
+        """Where ``key``'s live item is: (slot, ref, page, offset, header, now);
+        an expired or flushed item is removed on the way (lazy expiry)."""
         index = self._index
         slot = index.find(key, hash(key))
         if slot == -1:
