@@ -33,6 +33,8 @@ from memcached_py.tls import TLSConfigError
 
 log = logging.getLogger("memcached_py")
 
+#: Signals the daemon acts on (see the module docstring).
+HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGHUP)
 #: Exit status for a failure to start that is not a usage error (memcached: EX_OSERR).
 EXIT_STARTUP_FAILED = 71
 
@@ -108,6 +110,11 @@ def run(settings: Settings) -> int:
     )
     if settings.daemon:
         daemonize()
+    # A signal that arrives before trio listens for it (a supervisor may stop us
+    # as soon as the port is up) is remembered and acted on once we serve.
+    early_signals: list[int] = []
+    for signum in HANDLED_SIGNALS:
+        signal.signal(signum, lambda received, _frame: early_signals.append(received))
     try:
         server = build_server(settings)
         server.bind()
@@ -123,7 +130,7 @@ def run(settings: Settings) -> int:
         with open(settings.pidfile, "w") as f:
             f.write(f"{os.getpid()}\n")
     try:
-        trio.run(_serve_with_signals, server)
+        trio.run(_serve_with_signals, server, early_signals)
     finally:
         if settings.pidfile:
             with contextlib.suppress(OSError):
@@ -131,17 +138,21 @@ def run(settings: Settings) -> int:
     return 0
 
 
-async def _serve_with_signals(server: Server) -> None:
-    signals = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGHUP)
-    with trio.open_signal_receiver(*signals) as received:
+async def _serve_with_signals(server: Server, early_signals: list[int]) -> None:
+    with trio.open_signal_receiver(*HANDLED_SIGNALS) as received:
         async with trio.open_nursery() as nursery:
 
+            def act_on(signum: int) -> None:
+                if signum == signal.SIGHUP:
+                    _reload(server)
+                else:
+                    server.request_shutdown(graceful=signum == signal.SIGUSR1)
+
             async def watch_signals() -> None:
+                for signum in early_signals:
+                    act_on(signum)
                 async for signum in received:
-                    if signum == signal.SIGHUP:
-                        _reload(server)
-                    else:
-                        server.request_shutdown(graceful=signum == signal.SIGUSR1)
+                    act_on(signum)
 
             nursery.start_soon(watch_signals)
             await server.serve()

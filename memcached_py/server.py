@@ -8,8 +8,9 @@ every ready socket until EAGAIN, runs all complete pipelined commands through
 the sans-IO ``Connection`` and answers them with one ``send``. No task
 switch happens per request, which is what makes trio fast enough here.
 
-TLS connections are the exception: each gets its own task with a
-``trio.SSLStream``, since the TLS state machine needs trio's stream API.
+TLS connections live in the same loop: the standard library's
+``ssl.SSLObject`` over two ``ssl.MemoryBIO`` buffers encrypts and decrypts
+in memory, so a TLS request costs no task switch either.
 
 Invariants:
 - Memory is bounded per connection: we stop reading from a peer while its
@@ -29,6 +30,7 @@ import logging
 import os
 import select
 import socket
+import ssl
 import stat
 import time
 from collections.abc import Callable
@@ -79,10 +81,20 @@ class _Client:
     peer_port: int = 0
     transport: str = "tcp"
     events: int = EPOLL_IN
-    tls: bool = False
     closed: bool = False
-    #: Set while a TLS connection waits for input, so a graceful drain can stop it.
-    receive_scope: trio.CancelScope | None = None
+    #: TLS state (None for plain connections); see ``_TLS``.
+    tls: _TLS | None = None
+
+
+@dataclass(eq=False, slots=True)
+class _TLS:
+    """A TLS session driven in memory: raw bytes in and out go through the BIOs."""
+
+    obj: ssl.SSLObject
+    incoming: ssl.MemoryBIO
+    outgoing: ssl.MemoryBIO
+    accepted_at: float
+    handshaken: bool = False
 
 
 @dataclass(slots=True)
@@ -123,7 +135,6 @@ class Server:
         self.counters = self.engine.counters
         self._listeners: dict[int, _Listener] = {}
         self._clients: dict[int, _Client] = {}
-        self._tls_clients: set[_Client] = set()
         self._epoll = select.epoll()
         self._runnable: list[_Client] = []
         self._round_started = time.monotonic()  # "now" for the current loop round
@@ -131,7 +142,6 @@ class Server:
         self._shutdown: trio.Event = trio.Event()
         self._graceful = False
         self._draining = False
-        self._nursery: trio.Nursery | None = None
         self.bound = BoundAddresses()
         self.auth_reloader: Callable[[], str | None] | None = None
 
@@ -217,7 +227,7 @@ class Server:
         for fd, listener in self._listeners.items():
             lines.append((f"{fd}:addr", listener.name))
             lines.append((f"{fd}:state", "conn_listening"))
-        for client in [*self._clients.values(), *self._tls_clients]:
+        for client in self._clients.values():
             fd = client.sock.fileno()
             lines.append((f"{fd}:addr", client.addr))
             lines.append((f"{fd}:listen_addr", client.listen_addr))
@@ -230,7 +240,6 @@ class Server:
         """Serve until shutdown is requested; then stop as asked (see module doc)."""
         self.counters.accepting_conns = 1
         async with trio.open_nursery() as nursery:
-            self._nursery = nursery
             nursery.start_soon(self._event_loop)
             nursery.start_soon(self._housekeeping)
             task_status.started()
@@ -254,14 +263,11 @@ class Server:
     async def _drain(self) -> None:
         """Graceful stop: finish every reply being written, run nothing new."""
         self._draining = True
-        for client in [*self._clients.values(), *self._tls_clients]:
+        for client in list(self._clients.values()):
             client.conn.begin_drain()
-            if client.receive_scope is not None:
-                client.receive_scope.cancel()  # idle TLS reader: nothing in flight
-            elif not client.tls:
-                self._pump(client)
+            self._pump(client)
         with trio.move_on_after(GRACEFUL_DRAIN_LIMIT):
-            while self._clients or self._tls_clients:
+            while self._clients:
                 await trio.sleep(0.01)
 
     def _close_all(self) -> None:
@@ -277,6 +283,8 @@ class Server:
             store.maintain()
             if self.engine.lru_crawler_enabled:
                 store.crawl_step(CRAWL_BUDGET)
+            if self.tls is not None:
+                self._expire_handshakes()
             if idle_timeout > 0:
                 deadline = time.monotonic() - idle_timeout
                 for client in list(self._clients.values()):
@@ -366,14 +374,12 @@ class Server:
             client.transport = listener.transport
             self.counters.curr_connections += 1
             self._log_conn_event(client, new=True)
-            if listener.tls:
-                client.tls = True
-                self._tls_clients.add(client)
-                assert self._nursery is not None
-                self._nursery.start_soon(self._serve_tls, client)
-            else:
-                self._clients[sock.fileno()] = client
-                self._epoll.register(sock.fileno(), EPOLL_IN)
+            if listener.tls and self.tls is not None:
+                incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+                obj = self.tls.context.wrap_bio(incoming, outgoing, server_side=True)
+                client.tls = _TLS(obj, incoming, outgoing, client.last_active)
+            self._clients[sock.fileno()] = client
+            self._epoll.register(sock.fileno(), EPOLL_IN)
 
     def _on_readable(self, client: _Client) -> None:
         """Read what the peer sent, answer it (the hot path: one recv, one send)."""
@@ -388,7 +394,11 @@ class Server:
                 self._close(client, "error")
                 return
             self.counters.bytes_read += len(data)
-            conn.receive_data(data)
+            if client.tls is not None:
+                if not self._tls_receive(client, data):
+                    return
+            else:
+                conn.receive_data(data)
             if len(data) < RECV_SIZE or conn.input_buffered > INPUT_HIGH_WATER:
                 break
         client.last_active = self._round_started
@@ -400,6 +410,8 @@ class Server:
             return  # the peer has not taken the last batch yet; EPOLLOUT resumes us
         conn = client.conn
         out = conn.process(self.max_reqs_per_event)
+        if client.tls is not None:
+            out = self._tls_send_data(client, out)
         if out:
             try:
                 sent = client.sock.send(out)
@@ -457,59 +469,81 @@ class Server:
         client.closed = True
         self._log_conn_event(client, new=False, reason=reason)
         fd = client.sock.fileno()
-        if not client.tls:
-            self._clients.pop(fd, None)
-            with contextlib.suppress(OSError, ValueError):
-                self._epoll.unregister(fd)
+        self._clients.pop(fd, None)
+        with contextlib.suppress(OSError, ValueError):
+            self._epoll.unregister(fd)
         client.conn.receive_data(b"")
         self.counters.curr_connections -= 1
         client.sock.close()
 
     # ------------------------------------------------------------------- TLS
-    async def _serve_tls(self, client: _Client) -> None:
+    def _tls_receive(self, client: _Client, data: bytes) -> bool:
+        """Feed raw bytes to the TLS session; False if the connection was closed."""
+        tls = client.tls
+        assert tls is not None and self.tls is not None
+        if not data:
+            client.conn.receive_data(b"")
+            return True
+        tls.incoming.write(data)
+        if not tls.handshaken:
+            try:
+                tls.obj.do_handshake()
+            except ssl.SSLWantReadError:
+                self._tls_flush_handshake(client)
+                return not client.closed
+            except (ssl.SSLError, OSError):
+                self.tls.handshake_errors += 1
+                self._tls_flush_handshake(client)  # the alert, if any
+                self._close(client, "error")
+                return False
+            tls.handshaken = True
+            self.tls.new_sessions += 1
+            self._tls_flush_handshake(client)
+            if client.closed:
+                return False
+        while True:
+            try:
+                plain = tls.obj.read(RECV_SIZE)
+            except ssl.SSLWantReadError:
+                return True
+            except ssl.SSLZeroReturnError:
+                client.conn.receive_data(b"")
+                return True
+            except (ssl.SSLError, OSError):
+                self.tls.proto_errors += 1
+                self._close(client, "error")
+                return False
+            if not plain:
+                return True
+            client.conn.receive_data(plain)
+
+    def _tls_send_data(self, client: _Client, out: bytes) -> bytes:
+        """Encrypt replies; the raw bytes to send (may carry TLS records only)."""
+        tls = client.tls
+        assert tls is not None
+        if out:
+            tls.obj.write(out)
+        return tls.outgoing.read()
+
+    def _tls_flush_handshake(self, client: _Client) -> None:
+        """Send handshake records now (the peer is waiting for them)."""
+        assert client.tls is not None
+        raw = client.tls.outgoing.read()
+        if raw:
+            if client.unsent is not None:
+                client.unsent = memoryview(bytes(client.unsent) + raw)
+            else:
+                client.unsent = memoryview(raw)
+            self._flush(client)
+            if client.unsent is not None and not client.closed:
+                self._want(client, EPOLL_OUT)
+
+    def _expire_handshakes(self) -> None:
+        """Close TLS connections whose handshake takes too long."""
         assert self.tls is not None
-        tls = self.tls
-        stream = trio.SSLStream(
-            trio.SocketStream(trio.socket.from_stdlib_socket(client.sock)),
-            tls.context,
-            server_side=True,
-        )
-        conn = client.conn
-        handshaken = False
-        try:
-            with trio.fail_after(self.settings.ssl_handshake_timeout):
-                await stream.do_handshake()
-            handshaken = True
-            tls.new_sessions += 1
-            while not conn.wants_close and not self._draining:
-                data: bytes | bytearray | None = None
-                with trio.CancelScope() as client.receive_scope:
-                    data = await stream.receive_some(RECV_SIZE)
-                client.receive_scope = None
-                if data is None:  # cancelled by a graceful drain while idle
-                    break
-                self.counters.bytes_read += len(data)
-                conn.receive_data(bytes(data))
-                client.last_active = time.monotonic()
-                while True:
-                    out = conn.process(self.settings.max_reqs_per_event)
-                    if out:
-                        await stream.send_all(out)
-                        self.counters.bytes_written += len(out)
-                    if not conn.more_work or conn.wants_close:
-                        break
-                    await trio.lowlevel.checkpoint()
-                if not data:
-                    break
-        except (trio.TooSlowError, trio.BrokenResourceError, trio.ClosedResourceError):
-            if not handshaken:
-                tls.handshake_errors += 1
-        finally:
-            self._tls_clients.discard(client)
-            client.closed = True
-            self._log_conn_event(client, new=False)
-            self.counters.curr_connections -= 1
-            conn.receive_data(b"")
-            with trio.CancelScope(shield=True):
-                with trio.move_on_after(1):
-                    await stream.aclose()
+        deadline = time.monotonic() - self.settings.ssl_handshake_timeout
+        for client in list(self._clients.values()):
+            tls = client.tls
+            if tls is not None and not tls.handshaken and tls.accepted_at < deadline:
+                self.tls.handshake_errors += 1
+                self._close(client, "error")

@@ -321,3 +321,14 @@ def test_client_that_never_reads_cannot_grow_server_memory(server: Server) -> No
         other.sendall(b"version\r\n")
         assert recv_until(other, b"\r\n").startswith(b"VERSION ")
     hog.close()
+
+
+def test_sigterm_right_after_the_port_is_up_still_exits_zero() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        port_file = os.path.join(tmp, "ports")
+        env = env_with_repo()
+        env["MEMCACHED_PORT_FILENAME"] = port_file
+        with daemon(["-p", "-1", "-l", "127.0.0.1"], env=env) as proc:
+            wait_for(lambda: os.path.exists(port_file), timeout=20)
+            proc.send_signal(signal.SIGTERM)  # possibly before trio started
+            assert proc.wait(timeout=5) == 0
