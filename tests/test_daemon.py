@@ -177,7 +177,7 @@ def test_sigusr1_finishes_a_multi_megabyte_multiget(server: Server) -> None:
     client = Client(server.address)
     values = {f"big{i}": bytes([65 + i]) * 500_000 for i in range(12)}
     for key, value in values.items():
-        client.set(key, value)
+        assert client.set(key, value, noreply=False)
     client.close()
     reader = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # before connect
@@ -301,7 +301,7 @@ def rss_kb(pid: int) -> int:
 
 def test_client_that_never_reads_cannot_grow_server_memory(server: Server) -> None:
     client = Client(server.address)
-    client.set("big", b"x" * 500_000)
+    assert client.set("big", b"x" * 500_000, noreply=False)
     client.close()
     before = rss_kb(server.proc.pid)
     hog = server.connect()
