@@ -299,7 +299,7 @@ class Server:
         While our epoll keeps reporting work, we poll it again directly
         (a ~0.3 us syscall) instead of going through trio's scheduler (~5 us
         per round trip); we still yield to trio every ``BUSY_ROUNDS_PER_YIELD``
-        rounds so TLS connections, timers and signals keep running.
+        rounds so timers, signals and housekeeping keep running.
         """
         epoll = self._epoll
         epoll_fd = epoll.fileno()
@@ -328,12 +328,6 @@ class Server:
                     self._flush(client)
                     if client.unsent is None and not client.closed:
                         self._pump(client)
-                        if (
-                            client.unsent is None
-                            and not client.closed
-                            and client.events == EPOLL_OUT
-                        ):
-                            self._want(client, EPOLL_IN)
                 else:
                     self._on_readable(client)
             for client in runnable:
@@ -427,9 +421,11 @@ class Server:
                 return
         if conn.wants_close:
             self._close(client)
-        elif conn.more_work:
+            return
+        if conn.more_work:
             self._runnable.append(client)
-        elif client.events != EPOLL_IN or conn.input_buffered > INPUT_HIGH_WATER:
+        if client.events != EPOLL_IN or conn.input_buffered > INPUT_HIGH_WATER:
+            # back to reading (after EPOLLOUT), or pause reading a flooding peer
             self._want(client, 0 if conn.input_buffered > INPUT_HIGH_WATER else EPOLL_IN)
 
     def _flush(self, client: _Client) -> None:
