@@ -53,26 +53,7 @@ class SegmentedLru:
 
     def unlink(self, ref: int) -> int:
         """Remove ``ref`` from its list; returns its lru id."""
-        pages = self.pages
-        shift = self.page_shift
-        mask = self.offset_mask
-        page = pages[ref >> shift]
-        assert page is not None
-        off = ref & mask
-        prev, nxt = LINKS.unpack_from(page, off)
-        lru = page[off + OFF_LRU]
-        if prev:
-            ppage = pages[prev >> shift]
-            assert ppage is not None
-            INT64.pack_into(ppage, (prev & mask) + OFF_NEXT, nxt)
-        else:
-            self.heads[lru] = nxt
-        if nxt:
-            npage = pages[nxt >> shift]
-            assert npage is not None
-            INT64.pack_into(npage, (nxt & mask) + OFF_PREV, prev)
-        else:
-            self.tails[lru] = prev
+        lru = self._repoint_neighbours(ref, None)
         self.counts[lru] -= 1
         return lru
 
@@ -83,26 +64,32 @@ class SegmentedLru:
 
     def replace(self, old: int, new: int) -> None:
         """Chunk ``old`` was copied to ``new``: point its neighbours at ``new``."""
+        self._repoint_neighbours(new, new)
+
+    def _repoint_neighbours(self, ref: int, target: int | None) -> int:
+        """Point the list neighbours of ``ref`` at ``target``, or at each other
+        when ``target`` is None (unlinking); returns ``ref``'s lru id."""
         pages = self.pages
         shift = self.page_shift
         mask = self.offset_mask
-        page = pages[new >> shift]
+        page = pages[ref >> shift]
         assert page is not None
-        off = new & mask
+        off = ref & mask
         prev, nxt = LINKS.unpack_from(page, off)
-        lru = page[off + OFF_LRU]
+        lru: int = page[off + OFF_LRU]
         if prev:
             ppage = pages[prev >> shift]
             assert ppage is not None
-            INT64.pack_into(ppage, (prev & mask) + OFF_NEXT, new)
+            INT64.pack_into(ppage, (prev & mask) + OFF_NEXT, nxt if target is None else target)
         else:
-            self.heads[lru] = new
+            self.heads[lru] = nxt if target is None else target
         if nxt:
             npage = pages[nxt >> shift]
             assert npage is not None
-            INT64.pack_into(npage, (nxt & mask) + OFF_PREV, new)
+            INT64.pack_into(npage, (nxt & mask) + OFF_PREV, prev if target is None else target)
         else:
-            self.tails[lru] = new
+            self.tails[lru] = prev if target is None else target
+        return lru
 
     def walk(self, lru: int) -> list[int]:
         """Refs of list ``lru`` from head to tail (debugging)."""
