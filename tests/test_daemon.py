@@ -332,3 +332,30 @@ def test_sigterm_right_after_the_port_is_up_still_exits_zero() -> None:
             wait_for(lambda: os.path.exists(port_file), timeout=20)
             proc.send_signal(signal.SIGTERM)  # possibly before trio started
             assert proc.wait(timeout=5) == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="privilege drop needs root")
+def test_root_drops_privileges_to_the_u_user_after_binding() -> None:
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    port = free_port()
+    proc = subprocess.Popen(
+        [*DAEMON, "-u", "nobody", "-p", str(port), "-U", "0"],
+        env=env_with_repo(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: connects(("127.0.0.1", port)))
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        uid_line = next(line for line in status.splitlines() if line.startswith("Uid:"))
+        assert uid_line.split()[1:] == [str(nobody.pw_uid)] * 4
+        client = Client(("127.0.0.1", port))
+        assert client.set("k", b"v", noreply=False)
+        assert client.get("k") == b"v"
+        client.close()
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=5) == 0
