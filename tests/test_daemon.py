@@ -359,3 +359,32 @@ def test_root_drops_privileges_to_the_u_user_after_binding() -> None:
     finally:
         proc.terminate()
         assert proc.wait(timeout=5) == 0
+
+
+def authenticate(sock: socket.socket, user: bytes, password: bytes) -> bytes:
+    token = user + b" " + password
+    sock.sendall(b"set auth 0 0 %d\r\n%s\r\n" % (len(token), token))
+    return recv_until(sock, b"\r\n")
+
+
+def test_sighup_reloads_the_auth_file(tmp_path: Path) -> None:
+    auth_file = tmp_path / "auth"
+    auth_file.write_text("alice:first\n")
+    server = start("ours", ["-Y", str(auth_file)])
+    try:
+        with server.connect() as s:
+            s.sendall(b"get k\r\n")
+            assert recv_until(s, b"\r\n") == b"CLIENT_ERROR unauthenticated\r\n"
+            assert authenticate(s, b"alice", b"first") == b"STORED\r\n"
+        auth_file.write_text("alice:second\n")
+        server.proc.send_signal(signal.SIGHUP)
+
+        def new_password_works() -> bool:
+            with server.connect() as s:
+                return authenticate(s, b"alice", b"second") == b"STORED\r\n"
+
+        wait_for(new_password_works, timeout=5)
+        with server.connect() as s:
+            assert authenticate(s, b"alice", b"first") == b"CLIENT_ERROR authentication failure\r\n"
+    finally:
+        server.stop()
