@@ -3,10 +3,13 @@
 Connection model (see ../shared/design/architecture.md for the measurements
 behind it): every plain TCP and UNIX connection is served by ONE trio task,
 the event loop, which owns a level-triggered ``select.epoll`` and waits on
-its file descriptor with ``trio.lowlevel.wait_readable``. Each wake-up drains
-every ready socket until EAGAIN, runs all complete pipelined commands through
-the sans-IO ``Connection`` and answers them with one ``send``. No task
-switch happens per request, which is what makes trio fast enough here.
+its file descriptor with ``trio.lowlevel.wait_readable``. Each wake-up reads
+every ready socket (until EAGAIN, at most ``RECVS_PER_WAKEUP`` reads), runs
+all complete pipelined commands through the sans-IO ``Connection`` and
+answers them with one ``send``. While epoll keeps reporting work the loop
+polls it again directly, handing control to trio only every
+``BUSY_ROUNDS_PER_YIELD`` rounds. No task switch happens per request, which
+is what makes trio fast enough here.
 
 TLS connections live in the same loop: the standard library's
 ``ssl.SSLObject`` over two ``ssl.MemoryBIO`` buffers encrypts and decrypts
