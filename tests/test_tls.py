@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import ssl
@@ -129,3 +130,60 @@ def test_certificate_reload_applies_to_new_connections(
         old_client.close()
     finally:
         server.stop()
+
+
+def test_silent_client_is_dropped_after_the_handshake_timeout(
+    ca: trustme.CA, tmp_path: Path
+) -> None:
+    server = tls_server(ca, tmp_path, "ssl_handshake_timeout=1")
+    try:
+        with server.connect(timeout=5) as silent:
+            assert silent.recv(10) == b""  # closed by the server after ~1-2 s
+        client = Client(server.address, tls_context=client_context(ca))
+        assert int(client.stats()[b"ssl_handshake_errors"]) >= 1
+        client.close()
+    finally:
+        server.stop()
+
+
+def test_tls_garbage_and_half_handshakes_do_not_hurt_other_clients(
+    server: Server, ca: trustme.CA
+) -> None:
+    healthy = Client(server.address, tls_context=client_context(ca))
+    assert healthy.set("keep", b"me", noreply=False)
+    for blob in (b"\x16\x03\x01\x00\x05hello", b"\x16\x03\x01" + b"\xff" * 3000, b"\x00" * 10):
+        with server.connect(timeout=2) as s:
+            s.sendall(blob)
+            with contextlib.suppress(OSError):
+                s.recv(100)
+    assert healthy.get("keep") == b"me"
+    healthy.close()
+
+
+def test_sigusr1_finishes_a_large_tls_reply(server: Server, ca: trustme.CA) -> None:
+    client = Client(server.address, tls_context=client_context(ca))
+    values = {f"big{i}": bytes([65 + i]) * 400_000 for i in range(8)}
+    for key, value in values.items():
+        assert client.set(key, value, noreply=False)
+    client.close()
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    raw.settimeout(10)
+    raw.connect(server.address)
+    reader = client_context(ca).wrap_socket(raw, server_hostname="127.0.0.1")
+    reader.sendall(b"get " + b" ".join(k.encode() for k in values) + b"\r\n")
+    reply = reader.recv(1000)
+    assert reply.startswith(b"VALUE big0 0 400000")
+    server.proc.send_signal(signal.SIGUSR1)
+    time.sleep(0.3)
+    while not reply.endswith(b"END\r\n"):
+        chunk = reader.recv(65536)
+        if not chunk:
+            break
+        reply += chunk
+    expected = b"".join(
+        b"VALUE %s 0 %d\r\n%s\r\n" % (k.encode(), len(v), v) for k, v in values.items()
+    )
+    assert reply == expected + b"END\r\n"
+    assert server.proc.wait(timeout=5) == 0
+    reader.close()
