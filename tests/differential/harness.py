@@ -19,11 +19,11 @@ import re
 import threading
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
-from tests.servers import Server
+from tests.servers import Server, ServerPool
 
 SENTINEL = b"mn\r\n"
 SENTINEL_REPLY = b"MN\r\n"
@@ -370,3 +370,34 @@ class Session:
 
     def close(self) -> None:
         self.sock.close()
+
+
+class StepRunner(Protocol):
+    """Runs one command on one server and returns its reply (property tests)."""
+
+    def run(self, command: bytes) -> bytes: ...
+
+
+def assert_same_step_replies(
+    pool: ServerPool, make_runner: Callable[[Session], StepRunner], cmds: list[bytes]
+) -> None:
+    """Run ``cmds`` step by step on fresh-state shared servers of both kinds and
+    assert every step's normalized reply is the same (CAS compared by identity)."""
+    replies: list[list[bytes]] = []
+    for kind in ("memcached", "ours"):
+        server = pool.shared(kind, ())
+        reset(server)
+        session = Session(server)
+        try:
+            runner = make_runner(session)
+            replies.append([runner.run(c) for c in cmds])
+        finally:
+            session.close()
+    ref, ours = replies
+    sep = b"\x00step\x00\r\n"  # a line of its own: normalize leaves it alone
+    want = normalize_reply(sep.join(ref)).split(sep)
+    got = normalize_reply(sep.join(ours)).split(sep)
+    for i, cmd in enumerate(cmds):
+        assert got[i] == want[i], (
+            f"step {i}: {cmd!r}\nexpected {want[i]!r}\ngot      {got[i]!r}\nhistory: {cmds[:i]!r}"
+        )

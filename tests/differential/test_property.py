@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from tests.servers import ServerPool
 
-from .harness import Session, normalize_reply, reset
+from .harness import Session, assert_same_step_replies
 
 KEYS = [b"a", b"b", b"c"]
 VALUES = [b"", b"0", b"1", b"42", b"99", b"100", b"abc", b"18446744073709551615", b" 7"]
@@ -95,10 +95,6 @@ class Runner:
         return reply
 
 
-def transcript(runner: Runner, cmds: list[bytes]) -> list[bytes]:
-    return [runner.run(c) for c in cmds]
-
-
 @settings(
     max_examples=int(os.environ.get("DIFF_PROPERTY_EXAMPLES", "100")),
     deadline=None,
@@ -106,20 +102,4 @@ def transcript(runner: Runner, cmds: list[bytes]) -> list[bytes]:
 )
 @given(cmds=commands)
 def test_random_command_sequences(server_pool: ServerPool, cmds: list[bytes]) -> None:
-    replies: list[list[bytes]] = []
-    for kind in ("memcached", "ours"):
-        server = server_pool.shared(kind, ())
-        reset(server)
-        session = Session(server)
-        try:
-            replies.append(transcript(Runner(session), cmds))
-        finally:
-            session.close()
-    ref, ours = replies
-    sep = b"\x00step\x00\r\n"  # a line of its own: normalize leaves it alone
-    want = normalize_reply(sep.join(ref)).split(sep)
-    got = normalize_reply(sep.join(ours)).split(sep)
-    for i, cmd in enumerate(cmds):
-        assert got[i] == want[i], (
-            f"step {i}: {cmd!r}\nexpected {want[i]!r}\ngot      {got[i]!r}\nhistory: {cmds[:i]!r}"
-        )
+    assert_same_step_replies(server_pool, Runner, cmds)

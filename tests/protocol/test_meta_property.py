@@ -24,7 +24,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.differential.harness import Session, normalize_reply, reset
+from tests.differential.harness import Session, assert_same_step_replies
 from tests.servers import ServerPool
 
 #: plain keys and their base64 spellings (used with the ``b`` flag)
@@ -236,21 +236,4 @@ class Runner:
 )
 @given(cmds=commands)
 def test_meta_and_classic_mixed(server_pool: ServerPool, cmds: list[bytes]) -> None:
-    replies: list[list[bytes]] = []
-    for kind in ("memcached", "ours"):
-        server = server_pool.shared(kind, ())
-        reset(server)
-        session = Session(server)
-        try:
-            runner = Runner(session)
-            replies.append([runner.run(c) for c in cmds])
-        finally:
-            session.close()
-    ref, ours = replies
-    sep = b"\x00step\x00\r\n"  # a line of its own: normalize leaves it alone
-    want = normalize_reply(sep.join(ref)).split(sep)
-    got = normalize_reply(sep.join(ours)).split(sep)
-    for i, cmd in enumerate(cmds):
-        assert got[i] == want[i], (
-            f"step {i}: {cmd!r}\nexpected {want[i]!r}\ngot      {got[i]!r}\nhistory: {cmds[:i]!r}"
-        )
+    assert_same_step_replies(server_pool, Runner, cmds)
