@@ -1035,12 +1035,13 @@ class Store:
     # =====================================================================
     # internals: LRU maintenance and eviction
     # =====================================================================
-    def _pull_hot(self, cls: int, now: int, *, force: bool) -> int:
-        """One step at the HOT tail: dead -> reclaim, active -> WARM, else -> COLD
-        when HOT is over its share or too old (or ``force``)."""
-        lru = self._lru
-        b = cls << 2
-        ref = lru.tails[b | HOT]
+    def _live_tail(
+        self, cls: int, segment: int, now: int
+    ) -> tuple[int, mmap.mmap, int, tuple[int, ...]] | int:
+        """The tail item of ``cls``'s ``segment`` list as (ref, page, offset,
+        header); NOTHING if the list is empty, RECLAIMED if the tail was dead
+        (it has been reclaimed)."""
+        ref = self._lru.tails[cls << 2 | segment]
         if not ref:
             return NOTHING
         page = self._pages[ref >> self._shift]
@@ -1050,6 +1051,17 @@ class Store:
         if self._is_dead(hdr, now):
             self._reclaim(cls, ref, page, off, hdr)
             return RECLAIMED
+        return ref, page, off, hdr
+
+    def _pull_hot(self, cls: int, now: int, *, force: bool) -> int:
+        """One step at the HOT tail: dead -> reclaim, active -> WARM, else -> COLD
+        when HOT is over its share or too old (or ``force``)."""
+        tail = self._live_tail(cls, HOT, now)
+        if isinstance(tail, int):
+            return tail
+        ref, page, off, hdr = tail
+        lru = self._lru
+        b = cls << 2
         bits = hdr[F_BITS]
         if bits & ACTIVE:
             page[off + OFF_BITS] = bits & ~ACTIVE
@@ -1077,18 +1089,12 @@ class Store:
     def _pull_warm(self, cls: int, now: int, *, force: bool) -> int:
         """One step at the WARM tail: dead -> reclaim; when WARM is over its share
         or too old (or ``force``): active -> WARM head (once), else -> COLD."""
+        tail = self._live_tail(cls, WARM, now)
+        if isinstance(tail, int):
+            return tail
+        ref, page, off, hdr = tail
         lru = self._lru
         b = cls << 2
-        ref = lru.tails[b | WARM]
-        if not ref:
-            return NOTHING
-        page = self._pages[ref >> self._shift]
-        assert page is not None
-        off = ref & self._omask
-        hdr = self._header.unpack_from(page, off)
-        if self._is_dead(hdr, now):
-            self._reclaim(cls, ref, page, off, hdr)
-            return RECLAIMED
         counts = lru.counts
         if not (
             force
