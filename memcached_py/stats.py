@@ -69,7 +69,7 @@ class ServerCounters:
     __slots__ = _RESETTABLE + _GAUGES
 
     def __init__(self) -> None:
-        for name in self.__slots__:
+        for name in _RESETTABLE + _GAUGES:
             setattr(self, name, 0)
         self.accepting_conns = 1
 

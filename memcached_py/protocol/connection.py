@@ -223,6 +223,14 @@ class Connection:
             return out[0]
         return b"".join(out)
 
+    def _take_continuation(self) -> Continuation | None:
+        # A call rather than inline code so that type narrowing does not
+        # assume ``self._cont`` stays None while the continuation runs (it
+        # may install the next piece); mypyc compiles that assumption in.
+        cont = self._cont
+        self._cont = None
+        return cont
+
     def _run(self, out: list[bytes], max_requests: int) -> None:
         buf = self._buf
         commands = COMMANDS
@@ -230,9 +238,8 @@ class Connection:
         size = 0
         reqs = 0
         while True:
-            cont = self._cont
+            cont = self._take_continuation()
             if cont is not None:
-                self._cont = None
                 self.noreply = False
                 try:
                     piece = cont()

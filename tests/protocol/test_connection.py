@@ -10,14 +10,50 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import slab
+from memcached_py.engine import Engine
 from memcached_py.protocol import connection as connmod
 from memcached_py.protocol.connection import OUTPUT_CAP, Connection
 from memcached_py.protocol.text import COMMANDS, GET_PIECE
 from memcached_py.stats import general_stats
 from slab._types import OutOfMemory
-from tests.protocol.helpers import check, drive, make_env, send, session, splits, transcript
+from tests.protocol.helpers import (
+    Env,
+    check,
+    drive,
+    make_env,
+    send,
+    session,
+    splits,
+    transcript,
+)
 
 BAD = b"CLIENT_ERROR bad command line format\r\n"
+
+
+class FaultyStore:
+    """A real store whose ``set`` raises ``error``.
+
+    The store and engine may be compiled (mypyc), and compiled objects cannot
+    be monkeypatched, so a failing store is a wrapper the engine is built on.
+    """
+
+    def __init__(self, store: slab.Store, error: Exception) -> None:
+        self._store = store
+        self._error = error
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    def set(self, *args: object, **kwargs: object) -> int:
+        raise self._error
+
+
+def faulty_session(env: Env, error: Exception) -> Connection:
+    """A connection to a new engine over ``env``'s store, whose sets raise ``error``."""
+    store = FaultyStore(env.store, error)
+    engine = Engine(env.engine.settings, store, env.clock)  # type: ignore[arg-type]
+    return Connection(engine, peer="test", fd=8)
 
 
 def test_no_trio_import() -> None:
@@ -153,7 +189,7 @@ def test_too_large_set_deletes_old_item() -> None:
     )
 
 
-def test_store_level_too_large_and_oom(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_store_level_too_large_and_oom() -> None:
     env, conn = session()
     # passes the pre-check (value fits -I) but the store refuses: 1 MiB - 10 bytes
     n = 1024 * 1024 - 10
@@ -161,10 +197,7 @@ def test_store_level_too_large_and_oom(monkeypatch: pytest.MonkeyPatch) -> None:
     assert out == b"SERVER_ERROR object too large for cache\r\n"
     assert dict(general_stats(env.engine))["store_too_large"] == "1"  # counted once
 
-    def oom(*a: object, **k: object) -> int:
-        raise OutOfMemory()
-
-    monkeypatch.setattr(env.store, "set", oom)
+    conn = faulty_session(env, OutOfMemory())
     assert send(conn, b"set k 0 0 1\r\nx\r\n") == b"SERVER_ERROR out of memory storing object\r\n"
 
 
@@ -212,13 +245,9 @@ def test_internal_error_is_contained(monkeypatch: pytest.MonkeyPatch) -> None:
     assert conn.process(20) == b""
 
 
-def test_internal_error_in_data_handler(monkeypatch: pytest.MonkeyPatch) -> None:
-    env, conn = session()
-
-    def bad_store(*a: object, **k: object) -> object:
-        raise KeyError("bug")
-
-    monkeypatch.setattr(env.engine, "store_item", bad_store)
+def test_internal_error_in_data_handler() -> None:
+    env, _ = session()
+    conn = faulty_session(env, KeyError("bug"))
     assert send(conn, b"set k 0 0 1\r\nx\r\nversion\r\n") == b"SERVER_ERROR internal error\r\n"
     assert conn.wants_close
 
