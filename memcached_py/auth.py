@@ -13,11 +13,12 @@ success, so a broken reload keeps the old table.
 from __future__ import annotations
 
 import hmac
+from typing import Final
 
-MAX_ENTRIES = 8
-MAX_ENTRY_LEN = 256
+MAX_ENTRIES: Final = 8
+MAX_ENTRY_LEN: Final = 256
 #: Longest ``user password`` payload accepted by the handshake.
-MAX_TOKEN_LEN = 16384
+MAX_TOKEN_LEN: Final = 16384
 
 
 class AuthFileError(ValueError):

@@ -19,13 +19,12 @@ import os
 import signal
 import socket
 import sys
-import time
 
 import trio
 
 import slab
 from memcached_py.auth import load_auth_file
-from memcached_py.engine import Engine, slab_config
+from memcached_py.engine import Engine, slab_config, wall_clock
 from memcached_py.listen import ListenError
 from memcached_py.server import Server
 from memcached_py.settings import Settings
@@ -37,11 +36,6 @@ log = logging.getLogger("memcached_py")
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGHUP)
 #: Exit status for a failure to start that is not a usage error (memcached: EX_OSERR).
 EXIT_STARTUP_FAILED = 71
-
-
-def wall_clock() -> int:
-    """The store's clock: whole unix seconds."""
-    return int(time.time())
 
 
 def build_server(settings: Settings) -> Server:

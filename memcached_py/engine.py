@@ -13,8 +13,9 @@ once (-1 is given to the store, which treats any past time as expired).
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from memcached_py.settings import Settings
 from memcached_py.stats import ServerCounters
@@ -33,8 +34,17 @@ if TYPE_CHECKING:
     from memcached_py.watch import WatchHub
 
 #: 30 days: TTLs up to this are relative, above it absolute unix times.
-REALTIME_MAXDELTA = 60 * 60 * 24 * 30
-U64_MASK = (1 << 64) - 1
+REALTIME_MAXDELTA: Final = 60 * 60 * 24 * 30
+U64_MASK: Final = (1 << 64) - 1
+
+
+def wall_clock() -> int:
+    """The store's and engine's clock: whole unix seconds.
+
+    Defined here rather than in daemon.py so it is compiled with the request
+    path: it runs several times per request.
+    """
+    return int(time.time())
 
 
 def slab_config(settings: Settings) -> SlabConfig:
@@ -150,9 +160,9 @@ class Mode(enum.IntEnum):
     CAS = 5
 
 
-_CONCAT = frozenset((Mode.APPEND, Mode.PREPEND))
-_MODE_NAMES = ("set", "add", "replace", "append", "prepend", "cas")
-_STORE_STATUS = {
+_CONCAT: Final = frozenset((Mode.APPEND, Mode.PREPEND))
+_MODE_NAMES: Final = ("set", "add", "replace", "append", "prepend", "cas")
+_STORE_STATUS: Final = {
     Result.STORED: "stored",
     Result.NOT_STORED: "not_stored",
     Result.EXISTS: "exists",

@@ -38,6 +38,7 @@ import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Final
 
 import trio
 
@@ -50,24 +51,24 @@ from memcached_py.tls import TLSState
 log = logging.getLogger("memcached_py.server")
 
 #: Bytes asked of the kernel per ``recv``.
-RECV_SIZE = 64 * 1024  # below glibc's mmap threshold: no mmap per recv
+RECV_SIZE: Final = 64 * 1024  # below glibc's mmap threshold: no mmap per recv
 #: Stop reading a peer while this much of its input is not yet parsed.
-INPUT_HIGH_WATER = 4 * 1024 * 1024
+INPUT_HIGH_WATER: Final = 4 * 1024 * 1024
 #: ``recv`` calls per connection per wake-up before others get a turn.
-RECVS_PER_WAKEUP = 4
+RECVS_PER_WAKEUP: Final = 4
 #: Event-loop rounds served back to back before trio gets a turn.
-BUSY_ROUNDS_PER_YIELD = 16
+BUSY_ROUNDS_PER_YIELD: Final = 16
 #: Reply sent (then the socket closed) when ``-c`` is reached.
-TOO_MANY_CONNECTIONS = b"ERROR Too many open connections\r\n"
+TOO_MANY_CONNECTIONS: Final = b"ERROR Too many open connections\r\n"
 #: How often the housekeeping task runs (idle timeout, store upkeep).
-HOUSEKEEPING_INTERVAL = 1.0
+HOUSEKEEPING_INTERVAL: Final = 1.0
 #: Items the background expiry crawl examines per housekeeping tick.
-CRAWL_BUDGET = 5000
+CRAWL_BUDGET: Final = 5000
 #: Upper bound on a graceful drain, for peers that never read their replies.
-GRACEFUL_DRAIN_LIMIT = 60.0
+GRACEFUL_DRAIN_LIMIT: Final = 60.0
 
-EPOLL_IN = select.EPOLLIN | select.EPOLLRDHUP
-EPOLL_OUT = select.EPOLLOUT
+EPOLL_IN: Final = select.EPOLLIN | select.EPOLLRDHUP
+EPOLL_OUT: Final = select.EPOLLOUT
 
 
 @dataclass(eq=False, slots=True)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import os
 import resource
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from memcached_py.engine import Engine
 
 #: Counters reset by ``stats reset`` (memcached resets the thread stats and a
 #: few globals, never the gauges such as curr_connections).
-_RESETTABLE = (
+_RESETTABLE: Final = (
     "total_connections",
     "rejected_connections",
     "conn_yields",
@@ -54,7 +54,7 @@ _RESETTABLE = (
     "log_watcher_sent",
 )
 
-_GAUGES = (
+_GAUGES: Final = (
     "curr_connections",
     "connection_structures",
     "accepting_conns",
@@ -295,7 +295,7 @@ def _null(value: str | None, null: str = "NULL") -> str:
     return null if value is None else value
 
 
-_TLS_VERSIONS = ("tlsv1.0", "tlsv1.1", "tlsv1.2", "tlsv1.3")
+_TLS_VERSIONS: Final = ("tlsv1.0", "tlsv1.1", "tlsv1.2", "tlsv1.3")
 
 
 def settings_stats(engine: Engine) -> Lines:
@@ -381,7 +381,7 @@ def settings_stats(engine: Engine) -> Lines:
 
 
 #: ``stats items`` fields memcached prints only with the LRU maintainer thread.
-_MAINTAINER_ITEM_FIELDS = frozenset(
+_MAINTAINER_ITEM_FIELDS: Final = frozenset(
     (
         "number_hot",
         "number_warm",

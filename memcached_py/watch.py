@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from memcached_py.protocol.errors import ClientError, CommandError
 from slab._types import Item
@@ -35,13 +35,13 @@ if TYPE_CHECKING:
     from memcached_py.engine import Engine, StoreAPI
     from memcached_py.protocol.connection import Connection
 
-FETCHERS = 1
-MUTATIONS = 2
-EVICTIONS = 4
-CONNEVENTS = 8
-DELETIONS = 16
+FETCHERS: Final = 1
+MUTATIONS: Final = 2
+EVICTIONS: Final = 4
+CONNEVENTS: Final = 8
+DELETIONS: Final = 16
 
-_TYPES = {
+_TYPES: Final = {
     b"fetchers": FETCHERS,
     b"mutations": MUTATIONS,
     b"evictions": EVICTIONS,
@@ -55,7 +55,7 @@ _TYPES = {
     b"sysevents": 0,
 }
 
-_SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+_SAFE: Final = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
 
 
 def uri_encode(key: bytes) -> bytes:

@@ -23,12 +23,13 @@ from __future__ import annotations
 import mmap
 from array import array
 from collections.abc import Iterator
+from typing import Final
 
 from slab._config import ClassTable
 from slab._layout import OFF_BITS
 
 #: Highest page id (refs keep 16 bits for the page id): 64 GiB with 1 MiB pages.
-MAX_PAGES = (1 << 16) - 1
+MAX_PAGES: Final = (1 << 16) - 1
 
 
 class Allocator:

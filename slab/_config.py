@@ -15,16 +15,18 @@ size is ``>= total`` for every ``0 < total <= slab_chunk_max``.
 
 from __future__ import annotations
 
+from typing import Final
+
 from slab._types import CAS_SIZE, ITEM_HEADER_SIZE, MAX_SLAB_CLASSES, SlabConfig
 
 #: memcached aligns every chunk size up to this many bytes.
-CHUNK_ALIGN_BYTES = 8
+CHUNK_ALIGN_BYTES: Final = 8
 #: Bytes accounted for non-zero client flags (memcached stores them as a suffix).
-FLAGS_SIZE = 4
+FLAGS_SIZE: Final = 4
 #: The key's trailing NUL that memcached accounts for.
-KEY_TERMINATOR_SIZE = 1
+KEY_TERMINATOR_SIZE: Final = 1
 #: The value's trailing "\r\n" that memcached accounts for.
-VALUE_TERMINATOR_SIZE = 2
+VALUE_TERMINATOR_SIZE: Final = 2
 
 
 def slab_class_sizes(config: SlabConfig) -> list[int]:

@@ -26,18 +26,19 @@ from __future__ import annotations
 
 import mmap
 from array import array
+from typing import Final
 
 from slab._layout import OFF_KEYLEN
 
 #: Slots of a new table (memcached's default hashpower is 16).
-INITIAL_HASH_POWER = 16
+INITIAL_HASH_POWER: Final = 16
 #: Grow when count * LOAD_DEN > capacity * LOAD_NUM (3/4 full).
-LOAD_NUM = 3
-LOAD_DEN = 4
+LOAD_NUM: Final = 3
+LOAD_DEN: Final = 4
 #: Old-table slots moved per insert while growing (drains before the new table fills).
-MIGRATE_PER_INSERT = 16
+MIGRATE_PER_INSERT: Final = 16
 #: A moved or deleted entry of the old table while it drains.
-TOMBSTONE = -1
+TOMBSTONE: Final = -1
 
 
 class ItemIndex:
@@ -47,6 +48,7 @@ class ItemIndex:
         "count",
         "key_offset",
         "mask",
+        "migrate_per_insert",
         "migrate_pos",
         "offset_mask",
         "old_mask",
@@ -66,6 +68,7 @@ class ItemIndex:
         ref_bits: int,
         key_offset: int,
         initial_power: int = INITIAL_HASH_POWER,
+        migrate_per_insert: int = MIGRATE_PER_INSERT,
     ) -> None:
         self.pages = pages
         self.page_shift = page_shift
@@ -81,6 +84,7 @@ class ItemIndex:
         self.old_slots: array[int] | None = None
         self.old_mask = 0
         self.migrate_pos = 0
+        self.migrate_per_insert = migrate_per_insert
 
     @property
     def hash_power(self) -> int:
@@ -151,7 +155,7 @@ class ItemIndex:
     def insert(self, h: int, ref: int) -> None:
         """Add ``ref`` for a key (hash ``h``) that is not in the table."""
         if self.old_slots is not None:
-            self.migrate(MIGRATE_PER_INSERT)
+            self.migrate(self.migrate_per_insert)
             if self.old_slots is not None and (self.count + 1) * 8 > (self.mask + 1) * 7:
                 self.migrate(len(self.old_slots))  # never let the new table fill up
         if self.old_slots is None and (self.count + 1) * LOAD_DEN > (self.mask + 1) * LOAD_NUM:

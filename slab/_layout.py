@@ -38,70 +38,71 @@ Continuation chunk: ``0 owner q`` (ref of the item header chunk), byte
 from __future__ import annotations
 
 import struct
+from typing import Final
 
-HEADER_SIZE = 48
-HEADER_SIZE_WITH_CAS = 56
-DATA_HEADER_SIZE = 48
+HEADER_SIZE: Final = 48
+HEADER_SIZE_WITH_CAS: Final = 56
+DATA_HEADER_SIZE: Final = 48
 
-OFF_PREV = 0
-OFF_NEXT = 8
-OFF_SEQ = 16
-OFF_EXPTIME = 24
-OFF_ATIME = 28
-OFF_TIME_SET = 32
-OFF_FLAGS = 36
-OFF_NBYTES = 40
-OFF_KEYLEN = 44
-OFF_BITS = 45
-OFF_LRU = 46
-OFF_CAS = 48
-OFF_OWNER = 0
+OFF_PREV: Final = 0
+OFF_NEXT: Final = 8
+OFF_SEQ: Final = 16
+OFF_EXPTIME: Final = 24
+OFF_ATIME: Final = 28
+OFF_TIME_SET: Final = 32
+OFF_FLAGS: Final = 36
+OFF_NBYTES: Final = 40
+OFF_KEYLEN: Final = 44
+OFF_BITS: Final = 45
+OFF_LRU: Final = 46
+OFF_CAS: Final = 48
+OFF_OWNER: Final = 0
 
 # Field positions in the unpacked header tuple.
-F_PREV = 0
-F_NEXT = 1
-F_SEQ = 2
-F_EXPTIME = 3
-F_ATIME = 4
-F_TIME_SET = 5
-F_FLAGS = 6
-F_NBYTES = 7
-F_KEYLEN = 8
-F_BITS = 9
-F_LRU = 10
-F_CAS = 12
+F_PREV: Final = 0
+F_NEXT: Final = 1
+F_SEQ: Final = 2
+F_EXPTIME: Final = 3
+F_ATIME: Final = 4
+F_TIME_SET: Final = 5
+F_FLAGS: Final = 6
+F_NBYTES: Final = 7
+F_KEYLEN: Final = 8
+F_BITS: Final = 9
+F_LRU: Final = 10
+F_CAS: Final = 12
 
-HEADER = struct.Struct("<qqqiIIIIBBBB")
-HEADER_WITH_CAS = struct.Struct("<qqqiIIIIBBBBq")
+HEADER: Final = struct.Struct("<qqqiIIIIBBBB")
+HEADER_WITH_CAS: Final = struct.Struct("<qqqiIIIIBBBBq")
 #: Header fields written when an item is stored (everything but the links).
-BODY = struct.Struct("<qiIIIIBBBB")
-BODY_WITH_CAS = struct.Struct("<qiIIIIBBBBq")
-LINKS = struct.Struct("<qq")
-INT64 = struct.Struct("<q")
-INT32 = struct.Struct("<i")
-UINT32 = struct.Struct("<I")
+BODY: Final = struct.Struct("<qiIIIIBBBB")
+BODY_WITH_CAS: Final = struct.Struct("<qiIIIIBBBBq")
+LINKS: Final = struct.Struct("<qq")
+INT64: Final = struct.Struct("<q")
+INT32: Final = struct.Struct("<i")
+UINT32: Final = struct.Struct("<I")
 
 # Bits of OFF_BITS.
-FETCHED = 0x01
-ACTIVE = 0x02
-STALE = 0x04
-WIN_SENT = 0x08
-BINARY_KEY = 0x10
-CHUNKED = 0x20
-KIND_ITEM = 0x40
-KIND_DATA = 0x80
+FETCHED: Final = 0x01
+ACTIVE: Final = 0x02
+STALE: Final = 0x04
+WIN_SENT: Final = 0x08
+BINARY_KEY: Final = 0x10
+CHUNKED: Final = 0x20
+KIND_ITEM: Final = 0x40
+KIND_DATA: Final = 0x80
 
 # LRU segments (low two bits of the lru id).
-HOT = 0
-WARM = 1
-COLD = 2
-TEMP = 3
-SEGMENTS = 4
-SEGMENT_NAMES = ("hot", "warm", "cold", "temp")
+HOT: Final = 0
+WARM: Final = 1
+COLD: Final = 2
+TEMP: Final = 3
+SEGMENTS: Final = 4
+SEGMENT_NAMES: Final = ("hot", "warm", "cold", "temp")
 
-INT32_MAX = 2**31 - 1
-INT32_MIN = -(2**31)
-UINT32_MAX = 2**32 - 1
+INT32_MAX: Final = 2**31 - 1
+INT32_MIN: Final = -(2**31)
+UINT32_MAX: Final = 2**32 - 1
 
 
 def clamp_exptime(exptime: int) -> int:

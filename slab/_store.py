@@ -36,6 +36,7 @@ from __future__ import annotations
 import mmap
 from array import array
 from collections.abc import Callable, Iterator
+from typing import Final
 
 from slab._allocator import MAX_PAGES, Allocator, budget_pages
 from slab._config import (
@@ -100,40 +101,40 @@ from slab._types import (
 )
 
 #: Bits of a ref that hold the page id (the rest of a 63-bit index slot is the tag).
-PAGE_ID_BITS = 16
+PAGE_ID_BITS: Final = 16
 #: Automove level of this store's own policy (the default).
-AUTOMOVE_FOLLOW_SHIFTS = 3
+AUTOMOVE_FOLLOW_SHIFTS: Final = 3
 #: Highest automove level.
-AUTOMOVE_MAX_LEVEL = 3
+AUTOMOVE_MAX_LEVEL: Final = 3
 #: Level 3: move a page when the donor's eviction candidate is this much older...
-AUTOMOVE_AGE_RATIO = 1.5
+AUTOMOVE_AGE_RATIO: Final = 1.5
 #: ... plus this many seconds (hysteresis against ping-pong on a 1 s clock).
-AUTOMOVE_AGE_SLACK = 2
+AUTOMOVE_AGE_SLACK: Final = 2
 #: Level 3: re-examine donors every this many evictions of a class.
-AUTOMOVE_CHECK_EVERY = 16
+AUTOMOVE_CHECK_EVERY: Final = 16
 #: Level 1 (memcached's): a donor keeps at least this many pages.
-AUTOMOVE_MIN_DONOR_PAGES = 2
+AUTOMOVE_MIN_DONOR_PAGES: Final = 2
 #: ACTIVE items rescued from the COLD tail (to WARM) per eviction at most.
 #: Hits only set a bit; the move happens here (and in ``maintain``), amortized
 #: O(1) per hit since each rescue consumes one ACTIVE bit; the bound caps the
 #: stall of one set at a few milliseconds.
-EVICT_TRIES = 1000
+EVICT_TRIES: Final = 1000
 #: LRU steps one eviction may take (rescues, HOT/WARM -> COLD moves) at most.
-EVICT_SEARCH_LIMIT = EVICT_TRIES + 64
+EVICT_SEARCH_LIMIT: Final = EVICT_TRIES + 64
 # Outcomes of one LRU tail step.
-NOTHING = 0
-MOVED = 1
-RECLAIMED = 2
+NOTHING: Final = 0
+MOVED: Final = 1
+RECLAIMED: Final = 2
 #: Attempts at finding memory for one chunk before giving up with OutOfMemory.
-ALLOC_ATTEMPTS = 64
+ALLOC_ATTEMPTS: Final = 64
 #: LRU tail steps per class per ``maintain()`` call.
-MAINTAIN_STEPS_PER_CLASS = 200
+MAINTAIN_STEPS_PER_CLASS: Final = 200
 #: Old index slots moved per ``maintain()`` call while the index grows.
-MIGRATE_PER_MAINTAIN = 1 << 16
+MIGRATE_PER_MAINTAIN: Final = 1 << 16
 #: memcached's ``stats sizes`` bucket width.
-SIZES_BUCKET = 32
+SIZES_BUCKET: Final = 32
 
-_ITEM_STATS = (
+_ITEM_STATS: Final = (
     "evicted",
     "evicted_nonzero",
     "evicted_time",
@@ -151,7 +152,7 @@ _ITEM_STATS = (
     "moves_within_lru",
     "direct_reclaims",
 )
-_SLAB_COUNTS = (
+_SLAB_COUNTS: Final = (
     "cmd_set",
     "delete_hits",
     "incr_hits",
@@ -160,7 +161,7 @@ _SLAB_COUNTS = (
     "cas_badval",
     "touch_hits",
 )
-_GLOBAL_COUNTS = (
+_GLOBAL_COUNTS: Final = (
     "total_items",
     "get_expired",
     "get_flushed",

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Final
 
-MEGABYTE = 1024 * 1024
+MEGABYTE: Final = 1024 * 1024
 
 #: memcached's fixed per-item header size (``sizeof(item)`` on 64-bit).
-ITEM_HEADER_SIZE = 48
+ITEM_HEADER_SIZE: Final = 48
 #: Extra bytes accounted per item when CAS is enabled.
-CAS_SIZE = 8
+CAS_SIZE: Final = 8
 #: Longest key memcached accepts.
-KEY_MAX_LENGTH = 250
+KEY_MAX_LENGTH: Final = 250
 #: Highest slab class id memcached allows (class ids start at 1).
-MAX_SLAB_CLASSES = 63
+MAX_SLAB_CLASSES: Final = 63
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,9 @@ slices ``bytes`` directly.
 
 from __future__ import annotations
 
-_COMPACT_MIN = 64 * 1024
+from typing import Final
+
+_COMPACT_MIN: Final = 64 * 1024
 
 
 class ReceiveBuffer:

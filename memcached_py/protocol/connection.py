@@ -28,7 +28,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from memcached_py.auth import MAX_TOKEN_LEN
 from memcached_py.engine import Engine
@@ -42,20 +42,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: process() stops adding replies once its output reaches this size.
-OUTPUT_CAP = 256 * 1024
+OUTPUT_CAP: Final = 256 * 1024
 #: Longest command line (other than get/gets) before the connection is closed.
-MAX_LINE = 2048
+MAX_LINE: Final = 2048
 
-READ_LINE = 0
-READ_VALUE = 1
-SWALLOW = 2
-CLOSED = 3
-WATCHING = 4  # `watch`: the connection only streams log lines
+READ_LINE: Final = 0
+READ_VALUE: Final = 1
+SWALLOW: Final = 2
+CLOSED: Final = 3
+WATCHING: Final = 4  # `watch`: the connection only streams log lines
 
-_BAD_FORMAT = b"CLIENT_ERROR bad command line format\r\n"
-_BAD_CHUNK = b"CLIENT_ERROR bad data chunk\r\n"
-_ERROR = b"ERROR\r\n"
-_CRLF = b"\r\n"
+_BAD_FORMAT: Final = b"CLIENT_ERROR bad command line format\r\n"
+_BAD_CHUNK: Final = b"CLIENT_ERROR bad data chunk\r\n"
+_ERROR: Final = b"ERROR\r\n"
+_CRLF: Final = b"\r\n"
 
 Continuation = Callable[[], bytes]
 

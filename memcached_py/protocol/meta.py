@@ -25,7 +25,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, MutableMapping
 from functools import lru_cache, partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from memcached_py.engine import Engine, parse_u64_value
 from slab import item_total_size, slab_class_sizes
@@ -61,7 +61,7 @@ from .meta_flags import (
 if TYPE_CHECKING:
     from .connection import Connection
 
-CRLF = b"\r\n"
+CRLF: Final = b"\r\n"
 
 MetaEngine = Engine
 EngineHandler = Callable[[Engine, list[bytes]], bytes]
@@ -249,7 +249,7 @@ def _recache_time(engine: MetaEngine, ttl: int) -> int:
 
 # store modes, as memcached's NREAD_* after the M switch
 _SET, _ADD, _REPLACE, _APPEND, _PREPEND, _CAS = range(6)
-_MODE_OF = {0: _SET, 0x53: _SET, 0x45: _ADD, 0x52: _REPLACE, 0x41: _APPEND, 0x50: _PREPEND}
+_MODE_OF: Final = {0: _SET, 0x53: _SET, 0x45: _ADD, 0x52: _REPLACE, 0x41: _APPEND, 0x50: _PREPEND}
 
 
 class PendingSet:
@@ -310,8 +310,8 @@ def ms_complete(engine: MetaEngine, pending: PendingSet, data: bytes) -> bytes:
     return _status(code, parts)
 
 
-_MODE_NAMES = ("set", "add", "replace", "append", "prepend", "cas")
-_WATCH_STATUS = {b"HD": "stored", b"NS": "not_stored", b"EX": "exists", b"NF": "not_found"}
+_MODE_NAMES: Final = ("set", "add", "replace", "append", "prepend", "cas")
+_WATCH_STATUS: Final = {b"HD": "stored", b"NS": "not_stored", b"EX": "exists", b"NF": "not_found"}
 
 
 def _watch_store(engine: MetaEngine, pending: PendingSet, code: bytes, size: int) -> None:
@@ -680,7 +680,7 @@ cmd_mn = _bind(mn)
 cmd_me = _bind(me)
 
 #: The meta commands, as connection handlers (``text.Handler``).
-META_COMMANDS: dict[bytes, text.Handler] = {
+META_COMMANDS: Final[dict[bytes, text.Handler]] = {
     b"mg": cmd_mg,
     b"ms": cmd_ms,
     b"md": cmd_md,

@@ -25,42 +25,44 @@ memcached does, so it is not a parse error here.
 
 from __future__ import annotations
 
+from typing import Final
+
 from .errors import ClientError
 
 #: memcached's KEY_MAX_LENGTH (applies to the key token as sent, before base64).
-KEY_MAX_LENGTH = 250
+KEY_MAX_LENGTH: Final = 250
 #: Most tokens a meta line may have (command + key + [datalen] + flags).
-MAX_TOKENS = 20
+MAX_TOKENS: Final = 20
 #: Longest opaque token, including its leading ``O``.
-MAX_OPAQUE_LENGTH = 32
+MAX_OPAQUE_LENGTH: Final = 32
 
-U64_MASK = (1 << 64) - 1
-U32_MASK = (1 << 32) - 1
-INT32_MAX = (1 << 31) - 1
-INT32_MIN = -(1 << 31)
-INT_MAX = INT32_MAX
+U64_MASK: Final = (1 << 64) - 1
+U32_MASK: Final = (1 << 32) - 1
+INT32_MAX: Final = (1 << 31) - 1
+INT32_MIN: Final = -(1 << 31)
+INT_MAX: Final = INT32_MAX
 
 # flag bytes (ints, for fast comparisons on ``token[0]``)
 F_b, F_c, F_f, F_h, F_k, F_l, F_q, F_s, F_t, F_u, F_v, F_x = b"bcfhklqstuvx"
 F_C, F_D, F_E, F_F, F_I, F_J, F_L, F_M, F_N, F_O, F_P, F_R, F_T = b"CDEFIJLMNOPRT"
 
 #: Flags that take no argument and only steer the reply or the fetch.
-_PLAIN_FLAGS = frozenset(b"cfhklqstuvOPLx")
+_PLAIN_FLAGS: Final = frozenset(b"cfhklqstuvOPLx")
 
-MSG_BAD_FORMAT = b"bad command line format"
-MSG_BAD_TOKEN = b"bad token in command line format"
-MSG_DUPLICATE = b"duplicate flag"
-MSG_INVALID = b"invalid flag"
-MSG_DECODE_KEY = b"error decoding key"
-MSG_TOO_LONG = b"options flags are too long"
-MSG_OPAQUE = b"opaque token too long"
-MSG_BAD_INITIAL = b"invalid numeric initial value"
-MSG_BAD_DELTA = b"invalid numeric delta value"
-MSG_MS_MODE = b"invalid mode for ms M token"
-MSG_MA_MODE = b"invalid mode for ma M token"
-MSG_MA_PREPARSE = b"invalid or duplicate flag"
+MSG_BAD_FORMAT: Final = b"bad command line format"
+MSG_BAD_TOKEN: Final = b"bad token in command line format"
+MSG_DUPLICATE: Final = b"duplicate flag"
+MSG_INVALID: Final = b"invalid flag"
+MSG_DECODE_KEY: Final = b"error decoding key"
+MSG_TOO_LONG: Final = b"options flags are too long"
+MSG_OPAQUE: Final = b"opaque token too long"
+MSG_BAD_INITIAL: Final = b"invalid numeric initial value"
+MSG_BAD_DELTA: Final = b"invalid numeric delta value"
+MSG_MS_MODE: Final = b"invalid mode for ms M token"
+MSG_MA_MODE: Final = b"invalid mode for ma M token"
+MSG_MA_PREPARSE: Final = b"invalid or duplicate flag"
 
-_SPACE = frozenset(b" \t\n\v\f\r")  # C isspace()
+_SPACE: Final = frozenset(b" \t\n\v\f\r")  # C isspace()
 
 
 # --------------------------------------------------------------------------
@@ -115,7 +117,7 @@ def strtoull(s: bytes) -> int | None:
     return value
 
 
-INT64_MAX_AS_U = (1 << 63) - 1
+INT64_MAX_AS_U: Final = (1 << 63) - 1
 
 
 def strtoul_flags(s: bytes) -> int | None:
@@ -140,8 +142,8 @@ def parse_datalen(token: bytes) -> int | None:
 # --------------------------------------------------------------------------
 # base64 (memcached's base64.c rules: unknown bytes are skipped, '=' counts)
 
-_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-_B64_VALUE = [-1] * 256
+_B64_ALPHABET: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_B64_VALUE: Final = [-1] * 256
 for _i, _ch in enumerate(_B64_ALPHABET):
     _B64_VALUE[_ch] = _i
 _B64_VALUE[ord("=")] = 0
@@ -380,7 +382,7 @@ def parse_ma(tokens: list[bytes]) -> MetaRequest:
 
 
 #: ms ``M`` mode bytes accepted by memcached.
-MS_MODES = frozenset(b"SERAP")
+MS_MODES: Final = frozenset(b"SERAP")
 
 
 def parse_ms(tokens: list[bytes]) -> MetaRequest:

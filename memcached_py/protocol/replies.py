@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from memcached_py.engine import Result
 
-CRLF = b"\r\n"
-END = b"END\r\n"
-STORED = b"STORED\r\n"
-NOT_STORED = b"NOT_STORED\r\n"
-EXISTS = b"EXISTS\r\n"
-NOT_FOUND = b"NOT_FOUND\r\n"
-DELETED = b"DELETED\r\n"
-TOUCHED = b"TOUCHED\r\n"
-OK = b"OK\r\n"
-ERROR = b"ERROR\r\n"
-RESET = b"RESET\r\n"
-EMPTY = b""
+CRLF: Final = b"\r\n"
+END: Final = b"END\r\n"
+STORED: Final = b"STORED\r\n"
+NOT_STORED: Final = b"NOT_STORED\r\n"
+EXISTS: Final = b"EXISTS\r\n"
+NOT_FOUND: Final = b"NOT_FOUND\r\n"
+DELETED: Final = b"DELETED\r\n"
+TOUCHED: Final = b"TOUCHED\r\n"
+OK: Final = b"OK\r\n"
+ERROR: Final = b"ERROR\r\n"
+RESET: Final = b"RESET\r\n"
+EMPTY: Final = b""
 
 #: Classic reply line per engine ``Result`` (index = result value).
-CLASSIC: tuple[bytes, ...] = (
+CLASSIC: Final[tuple[bytes, ...]] = (
     STORED,  # STORED
     NOT_STORED,  # NOT_STORED
     EXISTS,  # EXISTS

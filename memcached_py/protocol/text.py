@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from memcached_py import PROTOCOL_VERSION
 from memcached_py import stats as _stats
@@ -49,15 +49,15 @@ Handler = Callable[["Connection", list[bytes]], bytes]
 DataHandler = Callable[[bytes], bytes]
 
 #: A multiget reply is cut into pieces of about this size (see Connection).
-GET_PIECE = 64 * 1024
+GET_PIECE: Final = 64 * 1024
 #: Items examined synchronously by ``lru_crawler crawl``.
-CRAWL_STEP = 10_000
+CRAWL_STEP: Final = 10_000
 
-INT32_MAX = (1 << 31) - 1
-INT64_MAX = (1 << 63) - 1
-U32_MOD = 1 << 32
-U64_MAX = (1 << 64) - 1
-_WS = b" \t\n\v\f\r"
+INT32_MAX: Final = (1 << 31) - 1
+INT64_MAX: Final = (1 << 63) - 1
+U32_MOD: Final = 1 << 32
+U64_MAX: Final = (1 << 64) - 1
+_WS: Final = b" \t\n\v\f\r"
 
 
 # --------------------------------------------------------------------- numbers
@@ -389,7 +389,7 @@ def cmd_version(conn: Connection, tokens: list[bytes]) -> bytes:
     return _VERSION
 
 
-_VERSION = b"VERSION " + PROTOCOL_VERSION.encode() + b"\r\n"
+_VERSION: Final = b"VERSION " + PROTOCOL_VERSION.encode() + b"\r\n"
 
 
 def cmd_verbosity(conn: Connection, tokens: list[bytes]) -> bytes:
@@ -728,7 +728,7 @@ def cmd_watch(conn: Connection, tokens: list[bytes]) -> bytes:
 
 
 # ------------------------------------------------------------- dispatch table
-COMMANDS: dict[bytes, Handler] = {
+COMMANDS: Final[dict[bytes, Handler]] = {
     b"get": cmd_get,
     b"gets": cmd_gets,
     b"gat": cmd_gat,

@@ -537,13 +537,17 @@ def test_index_grows_incrementally() -> None:
     store._check_invariants()
 
 
-def test_tiny_index_never_fills_while_growing(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tiny_index_never_fills_while_growing() -> None:
     import slab._index
 
-    monkeypatch.setattr(slab._index, "MIGRATE_PER_INSERT", 1)
     store, _ = make()
     store._index = slab._index.ItemIndex(
-        store._pages, store._shift, store._ref_bits, store._hdr, initial_power=2
+        store._pages,
+        store._shift,
+        store._ref_bits,
+        store._hdr,
+        initial_power=2,
+        migrate_per_insert=1,
     )
     for i in range(300):
         store.set(b"key%d" % i, b"", 0, 0)
