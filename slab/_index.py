@@ -37,6 +37,8 @@ LOAD_NUM: Final = 3
 LOAD_DEN: Final = 4
 #: Old-table slots moved per insert while growing (drains before the new table fills).
 MIGRATE_PER_INSERT: Final = 16
+#: Width of an entry (tag + ref), below mypyc's 63-bit unboxed int range.
+ENTRY_BITS: Final = 62
 #: A moved or deleted entry of the old table while it drains.
 TOMBSTONE: Final = -1
 
@@ -75,7 +77,9 @@ class ItemIndex:
         self.offset_mask = (1 << page_shift) - 1
         self.ref_bits = ref_bits
         self.ref_mask = (1 << ref_bits) - 1
-        self.tag_mask = (1 << (63 - ref_bits)) - 1
+        # Entries stay below 2**62 so compiled code keeps them as unboxed
+        # (tagged) ints; a 63-bit entry would take the big-int path per probe.
+        self.tag_mask = (1 << (ENTRY_BITS - ref_bits)) - 1
         self.key_offset = key_offset
         self.count = 0
         self.slots: array[int] = array("q", bytes(8 << initial_power))

@@ -36,7 +36,7 @@ from __future__ import annotations
 import mmap
 from array import array
 from collections.abc import Callable, Iterator
-from typing import Final
+from typing import Any, Final
 
 from slab._allocator import MAX_PAGES, Allocator, budget_pages
 from slab._config import (
@@ -205,6 +205,9 @@ class Store:
         self._hdr = HEADER_SIZE_WITH_CAS if config.cas_enabled else HEADER_SIZE
         self._header = HEADER_WITH_CAS if config.cas_enabled else HEADER
         self._body = BODY_WITH_CAS if config.cas_enabled else BODY
+        # Bound once: a compiled call through an attribute skips the method
+        # lookup that ``self._header.unpack_from(...)`` pays on every read.
+        self._unpack_header: Callable[..., tuple[Any, ...]] = self._header.unpack_from
         self._lru = SegmentedLru(alloc.pages, alloc.page_shift, classes.largest)
         self._ref_bits = alloc.page_shift + PAGE_ID_BITS
         self._index = ItemIndex(alloc.pages, alloc.page_shift, self._ref_bits, self._hdr)
@@ -278,7 +281,7 @@ class Store:
                 if page[off + 44] == klen and page[off + ko : off + ko + klen] == key:
                     break
             i = (i + 1) & mask
-        hdr = self._header.unpack_from(page, off)
+        hdr = self._unpack_header(page, off)
         now = self._clock()
         exptime = hdr[F_EXPTIME]
         if (
@@ -322,7 +325,7 @@ class Store:
         page = self._pages[ref >> self._shift]
         assert page is not None
         off = ref & self._omask
-        return not self._is_dead(self._header.unpack_from(page, off), self._clock())
+        return not self._is_dead(self._unpack_header(page, off), self._clock())
 
     # =====================================================================
     # writes
@@ -547,7 +550,7 @@ class Store:
                 chunk += 1
                 visits += 1
                 if page[off + OFF_BITS] & KIND_ITEM:
-                    hdr = self._header.unpack_from(page, off)
+                    hdr = self._unpack_header(page, off)
                     lcls = hdr[F_LRU] >> 2
                     checked += 1
                     checked_stat[lcls] += 1
@@ -629,7 +632,7 @@ class Store:
                 off = ref & self._omask
                 if page.closed or not page[off + OFF_BITS] & KIND_ITEM:
                     continue
-                hdr = self._header.unpack_from(page, off)
+                hdr = self._unpack_header(page, off)
                 if slab_class is not None and hdr[F_LRU] >> 2 != slab_class:
                     continue
                 if self._is_dead(hdr, now):
@@ -770,7 +773,7 @@ class Store:
                     owner_of_chunk[ref] = INT64.unpack_from(page, off + OFF_OWNER)[0]
                 if not bits & KIND_ITEM:
                     continue
-                hdr = self._header.unpack_from(page, off)
+                hdr = self._unpack_header(page, off)
                 klen = hdr[F_KEYLEN]
                 key = page[off + ko : off + ko + klen]
                 hash_of_ref[ref] = hash(key)
@@ -816,7 +819,7 @@ class Store:
         page = self._pages[ref >> self._shift]
         assert page is not None
         off = ref & self._omask
-        hdr = self._header.unpack_from(page, off)
+        hdr = self._unpack_header(page, off)
         now = self._clock()
         exptime = hdr[F_EXPTIME]
         if (exptime and exptime <= now) or self._is_flushed(hdr, now):
@@ -1007,7 +1010,7 @@ class Store:
         page = self._pages[ref >> self._shift]
         assert page is not None
         off = ref & self._omask
-        hdr = self._header.unpack_from(page, off)
+        hdr = self._unpack_header(page, off)
         self._index.remove_at(slot)
         self._unlink_and_free(ref, page, off, hdr)
 
@@ -1048,7 +1051,7 @@ class Store:
         page = self._pages[ref >> self._shift]
         assert page is not None
         off = ref & self._omask
-        hdr = self._header.unpack_from(page, off)
+        hdr = self._unpack_header(page, off)
         if self._is_dead(hdr, now):
             self._reclaim(cls, ref, page, off, hdr)
             return RECLAIMED
@@ -1140,7 +1143,7 @@ class Store:
                 page = self._pages[ref >> self._shift]
                 assert page is not None
                 off = ref & self._omask
-                hdr = self._header.unpack_from(page, off)
+                hdr = self._unpack_header(page, off)
                 if not self._is_dead(hdr, now):
                     break
                 self._reclaim(cls, ref, page, off, hdr)
@@ -1183,7 +1186,7 @@ class Store:
                 page = self._pages[ref >> self._shift]
                 assert page is not None
                 off = ref & self._omask
-                hdr = self._header.unpack_from(page, off)
+                hdr = self._unpack_header(page, off)
                 if self._is_dead(hdr, now):
                     self._reclaim(cls, ref, page, off, hdr)
                     return True
@@ -1205,7 +1208,7 @@ class Store:
             page = self._pages[ref >> self._shift]
             assert page is not None
             off = ref & self._omask
-            hdr = self._header.unpack_from(page, off)
+            hdr = self._unpack_header(page, off)
             if self._is_dead(hdr, now):
                 self._reclaim(cls, ref, page, off, hdr)
                 return True
@@ -1393,9 +1396,9 @@ class Store:
                 assert opage is not None
                 ooff = owner & omask
                 self._counts["slab_reassign_evictions_nomem"] += 1
-                self._remove_ref(owner, opage, ooff, self._header.unpack_from(opage, ooff))
+                self._remove_ref(owner, opage, ooff, self._unpack_header(opage, ooff))
                 continue
-            hdr = self._header.unpack_from(page, off)
+            hdr = self._unpack_header(page, off)
             if self._is_dead(hdr, now):
                 self._counts["slab_reassign_inline_reclaim"] += 1
                 self._remove_ref(ref, page, off, hdr)
