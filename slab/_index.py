@@ -37,10 +37,22 @@ LOAD_NUM: Final = 3
 LOAD_DEN: Final = 4
 #: Old-table slots moved per insert while growing (drains before the new table fills).
 MIGRATE_PER_INSERT: Final = 16
+#: Keys are indexed by ``hash(key) & HASH_MASK`` (see key_hash).
+HASH_MASK: Final = (1 << 62) - 1
 #: Width of an entry (tag + ref), below mypyc's 63-bit unboxed int range.
 ENTRY_BITS: Final = 62
 #: A moved or deleted entry of the old table while it drains.
 TOMBSTONE: Final = -1
+
+
+def key_hash(key: bytes) -> int:
+    """The hash the index uses for ``key``.
+
+    Only its low bits matter (home slot and tag); masking once keeps every
+    later operation on it an unboxed int in compiled code, where a full
+    64-bit hash would be a heap-allocated int half the time.
+    """
+    return hash(key) & HASH_MASK
 
 
 class ItemIndex:

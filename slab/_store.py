@@ -45,7 +45,7 @@ from slab._config import (
     VALUE_TERMINATOR_SIZE,
     ClassTable,
 )
-from slab._index import ItemIndex
+from slab._index import ItemIndex, key_hash
 from slab._layout import (
     ACTIVE,
     BINARY_KEY,
@@ -246,7 +246,7 @@ class Store:
     def get_value(self, key: bytes) -> tuple[int, bytes, int] | None:
         """``(flags, value, cas)`` of a live item, with the side effects of
         ``get(key, bump=True)``; the request path's fast read."""
-        h = hash(key)
+        h = key_hash(key)
         index = self._index
         slots = index.slots
         mask = index.mask
@@ -318,7 +318,7 @@ class Store:
         return item
 
     def contains(self, key: bytes) -> bool:
-        slot = self._index.find(key, hash(key))
+        slot = self._index.find(key, key_hash(key))
         if slot == -1:
             return False
         ref = self._index.ref_at(slot)
@@ -356,7 +356,7 @@ class Store:
             + self._cas_size
             + (FLAGS_SIZE if flags else 0)
         )
-        h = hash(key)
+        h = key_hash(key)
         index = self._index
         if not keep_old_on_error:
             # Free the old item first: its chunk can take the new one.
@@ -776,8 +776,8 @@ class Store:
                 hdr = self._unpack_header(page, off)
                 klen = hdr[F_KEYLEN]
                 key = page[off + ko : off + ko + klen]
-                hash_of_ref[ref] = hash(key)
-                slot = self._index.find(key, hash(key))
+                hash_of_ref[ref] = key_hash(key)
+                slot = self._index.find(key, key_hash(key))
                 assert slot != -1 and self._index.ref_at(slot) == ref, "item not indexed"
                 total = self._accounted(hdr)
                 total_bytes += total
@@ -812,7 +812,7 @@ class Store:
         """Where ``key``'s live item is: (slot, ref, page, offset, header, now);
         an expired or flushed item is removed on the way (lazy expiry)."""
         index = self._index
-        slot = index.find(key, hash(key))
+        slot = index.find(key, key_hash(key))
         if slot == -1:
             return None
         ref = index.ref_at(slot)
@@ -1018,7 +1018,7 @@ class Store:
         """Like ``_remove`` when only the ref is known (LRU tail, crawler, page move)."""
         ko = off + self._hdr
         key = page[ko : ko + hdr[F_KEYLEN]]
-        slot = self._index.find_ref(hash(key), ref)
+        slot = self._index.find_ref(key_hash(key), ref)
         assert slot != -1, "item missing from the index"
         self._index.remove_at(slot)
         self._unlink_and_free(ref, page, off, hdr)
@@ -1435,7 +1435,7 @@ class Store:
         npage[noff : noff + length] = page[off : off + length]
         self._lru.replace(old, new)
         key = page[off + self._hdr : off + self._hdr + hdr[F_KEYLEN]]
-        slot = self._index.find_ref(hash(key), old)
+        slot = self._index.find_ref(key_hash(key), old)
         self._index.replace_at(slot, new)
         self._alloc.release_chunk(old)
 
