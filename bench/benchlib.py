@@ -276,6 +276,7 @@ def machine_info() -> dict[str, str]:
             git = res.stdout.strip()
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     return {
+        "memcached-py build": ours_build(),
         "cores": str(os.cpu_count()),
         "cpu": cpu,
         "python": f"{platform.python_implementation()} {platform.python_version()}",
@@ -285,6 +286,19 @@ def machine_info() -> dict[str, str]:
         "memcached-py commit": git,
         "load average at start": load,
     }
+
+
+def ours_build() -> str:
+    """Whether the server the benchmark starts runs compiled (mypyc) or pure Python."""
+    code = "import memcached_py.server as m; print(m.__file__)"
+    env = dict(os.environ, PYTHONPATH=dict(ours_spec().env)["PYTHONPATH"])
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        res = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, env=env
+        )
+        if res.returncode == 0:
+            return "pure Python" if res.stdout.strip().endswith(".py") else "compiled (mypyc)"
+    return "unknown"
 
 
 def make_tls_files(directory: Path) -> tuple[str, str]:
