@@ -90,7 +90,7 @@ class StoreAPI(Protocol):
     automove: int
     config: SlabConfig
 
-    def get(self, key: bytes, *, bump: bool = True) -> Item | None: ...
+    def get(self, key: bytes, *, bump: bool = True, count_hit: bool = False) -> Item | None: ...
     def get_value(self, key: bytes) -> tuple[int, bytes, int] | None: ...
     def contains(self, key: bytes) -> bool: ...
     def set(
@@ -106,6 +106,7 @@ class StoreAPI(Protocol):
         win_token_sent: bool = False,
         fetched: bool = False,
         keep_old_on_error: bool = False,
+        count_set: bool = True,
     ) -> int: ...
     def delete(self, key: bytes) -> bool: ...
     def touch(self, key: bytes, exptime: int) -> Item | None: ...
@@ -276,7 +277,7 @@ class Engine:
 
     def get(self, key: bytes) -> Item | None:
         """``get``/``gets`` for one key: counts cmd_get, get_hits/get_misses."""
-        item = self.store.get(key)
+        item = self.store.get(key, count_hit=True)
         c = self.counters
         c.cmd_get += 1
         if item is None:
@@ -500,6 +501,7 @@ class Engine:
                 cas=new_cas,
                 key_is_binary=item.key_is_binary and in_place,
                 fetched=item.fetched and in_place,
+                count_set=False,  # memcached counts only clients' stores per class
             )
         except TooLarge:
             return Result.TOO_LARGE, 0, item

@@ -307,7 +307,7 @@ class Store:
         self._hits[hdr[F_LRU]] += 1
         return hdr[F_FLAGS], value, hdr[F_CAS] if self._cas_enabled else 0
 
-    def get(self, key: bytes, *, bump: bool = True) -> Item | None:
+    def get(self, key: bytes, *, bump: bool = True, count_hit: bool = False) -> Item | None:
         found = self._find_live(key)
         if found is None:
             return None
@@ -315,6 +315,8 @@ class Store:
         item = self._snapshot(page, off, hdr, key)
         if bump:
             self._bump(ref, page, off, hdr, now)
+        if count_hit:
+            self._hits[hdr[F_LRU]] += 1
         return item
 
     def contains(self, key: bytes) -> bool:
@@ -343,6 +345,7 @@ class Store:
         win_token_sent: bool = False,
         fetched: bool = False,
         keep_old_on_error: bool = False,
+        count_set: bool = True,
     ) -> int:
         flags &= UINT32_MAX  # client flags are u32 (memcached truncates mod 2**32)
         klen = len(key)
@@ -431,7 +434,8 @@ class Store:
         index.insert(h, ref)
         self._bytes += total
         self._mem_requested[cls] += total
-        self._cmd_set[cls] += 1
+        if count_set:
+            self._cmd_set[cls] += 1
         self._counts["total_items"] += 1
         if self._sizes is not None:
             bucket = (total + SIZES_BUCKET - 1) // SIZES_BUCKET * SIZES_BUCKET
@@ -890,7 +894,6 @@ class Store:
             page[off + OFF_BITS] = bits | ACTIVE
         if hdr[F_ATIME] != now:
             UINT32.pack_into(page, off + OFF_ATIME, now & UINT32_MAX)
-        self._hits[hdr[F_LRU]] += 1
 
     def _accounted(self, hdr: tuple[int, ...]) -> int:
         return (

@@ -123,7 +123,9 @@ def mg(engine: MetaEngine, tokens: list[bytes]) -> bytes:
     store = engine.store
     counters = engine.counters
     key = req.key
-    item = store.get(key, bump=not req.no_update)
+    # memcached counts a hit per class as get_hits, or as touch_hits with T
+    count_hit = req.ttl is None
+    item = store.get(key, bump=not req.no_update, count_hit=count_hit)
     if engine.watch is not None:
         engine.watch.fetch(key, item, store)
     created = False
@@ -131,11 +133,11 @@ def mg(engine: MetaEngine, tokens: list[bytes]) -> bytes:
         # N<ttl>: create an empty placeholder; this client wins the recache.
         try:
             # (memcached does not mark a vivified item's key binary: k shows it raw)
-            store.set(key, b"", 0, 0, cas=req.new_cas)
+            store.set(key, b"", 0, 0, cas=req.new_cas, count_set=False)
         except (TooLarge, OutOfMemory):
             pass  # memcached: the allocation failed, so this stays a miss
         else:
-            item = store.get(key, bump=False)
+            item = store.get(key, bump=False, count_hit=count_hit)
             if item is not None:
                 created = True
                 if not req.no_update:
@@ -461,6 +463,7 @@ def md(engine: MetaEngine, tokens: list[bytes]) -> bytes:
                 req.client_flags,
                 exptime,
                 cas=req.new_cas if req.new_cas is not None else item.cas,
+                count_set=False,  # memcached counts only clients' stores per class
             )
         except TooLarge:
             return _status(b"NS", parts)
@@ -602,6 +605,7 @@ def ma(engine: MetaEngine, tokens: list[bytes]) -> bytes:
             stale=stale,
             win_token_sent=token_sent,
             fetched=fetched,
+            count_set=False,  # an arithmetic rewrite, not a client store
         )
     except (TooLarge, OutOfMemory):
         if created:

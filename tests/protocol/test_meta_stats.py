@@ -92,11 +92,6 @@ SLAB_COUNTERS = (
     "touch_hits",
 )
 
-#: Per-class (``stats slabs``) gaps that need store support (see the meta report):
-#: the store counts a get hit on every bump (mg T, and not on mg u), and counts
-#: cmd_set for internal rewrites (mg N vivify, ma / incr write-back).
-SLAB_GAPS = {"ma", "mg", "mg_touch", "mg_vivify", "mixed_classic"}
-
 
 def slab_counters(server: Server) -> dict[str, int]:
     out = {}
@@ -120,7 +115,7 @@ def slab_deltas(server: Server, request: bytes) -> dict[str, int]:
     return {n: after.get(n, 0) - before.get(n, 0) for n in names if after.get(n) != before.get(n)}
 
 
-@pytest.mark.parametrize("name", sorted(set(SCENARIOS) - SLAB_GAPS))
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_meta_slab_counters_match_memcached(server_pool: ServerPool, name: str) -> None:
     request = SCENARIOS[name]
     want = slab_deltas(server_pool.shared("memcached", ()), request)

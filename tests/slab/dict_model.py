@@ -89,7 +89,7 @@ class DictModel:
         )
 
     # --- API ---------------------------------------------------------------
-    def get(self, key: bytes, *, bump: bool = True) -> Item | None:
+    def get(self, key: bytes, *, bump: bool = True, count_hit: bool = False) -> Item | None:
         it = self._live(key)
         if it is None:
             return None
@@ -120,6 +120,7 @@ class DictModel:
         win_token_sent: bool = False,
         fetched: bool = False,
         keep_old_on_error: bool = False,
+        count_set: bool = True,
     ) -> int:
         if item_total_size(len(key), len(value), self.config.cas_enabled, flags) > (
             self.config.item_size_max

@@ -369,7 +369,7 @@ def test_stats_names_and_values_match_memcached() -> None:
     store.set(b"a", b"abc", 0, 0)
     store.set(b"b", b"abc", 5, 0)
     store.get_value(b"a")
-    store.get(b"a")
+    store.get(b"a", count_hit=True)
     store.count(1, "touch_hits")
     slabs = store.slab_stats()
     assert [k for k, _ in slabs] == [f"1:{f}" for f in SLAB_FIELDS] + [
