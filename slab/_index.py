@@ -235,11 +235,10 @@ class ItemIndex:
             return
         start = self.migrate_pos
         end = min(start + n, len(old))
-        place = self._place
         for i in range(start, end):
             e = old[i]
             if e > 0:
-                place(e)
+                self._place(e)
                 old[i] = TOMBSTONE
         self.migrate_pos = end
         if end >= len(old):

@@ -186,25 +186,23 @@ def _multiget_piece(
 ) -> bytes:
     engine = conn.engine
     parts: list[bytes] = []
-    append = parts.append
     size = 0
     n = len(tokens)
     i = start
     if touch:
-        gat = engine.get_and_touch
         while i < n:
             key = tokens[i]
             i += 1
-            item = gat(key, exptime)
+            item = engine.get_and_touch(key, exptime)
             if item is None:
                 continue
             value = item.value
             if with_cas:
-                append(b"VALUE %b %d %d %d\r\n" % (key, item.flags, len(value), item.cas))
+                parts.append(b"VALUE %b %d %d %d\r\n" % (key, item.flags, len(value), item.cas))
             else:
-                append(b"VALUE %b %d %d\r\n" % (key, item.flags, len(value)))
-            append(value)
-            append(b"\r\n")
+                parts.append(b"VALUE %b %d %d\r\n" % (key, item.flags, len(value)))
+            parts.append(value)
+            parts.append(b"\r\n")
             size += len(value) + len(key) + 24
             if size >= GET_PIECE and i < n:
                 conn.continue_with(
@@ -212,27 +210,26 @@ def _multiget_piece(
                 )
                 return b"".join(parts)
     else:
-        fetch = engine.get_value
         while i < n:
             key = tokens[i]
             i += 1
-            res = fetch(key)
+            res = engine.get_value(key)
             if res is None:
                 continue
             value = res[1]
             if with_cas:
-                append(b"VALUE %b %d %d %d\r\n" % (key, res[0], len(value), res[2]))
+                parts.append(b"VALUE %b %d %d %d\r\n" % (key, res[0], len(value), res[2]))
             else:
-                append(b"VALUE %b %d %d\r\n" % (key, res[0], len(value)))
-            append(value)
-            append(b"\r\n")
+                parts.append(b"VALUE %b %d %d\r\n" % (key, res[0], len(value)))
+            parts.append(value)
+            parts.append(b"\r\n")
             size += len(value) + len(key) + 24
             if size >= GET_PIECE and i < n:
                 conn.continue_with(
                     partial(_multiget_piece, conn, tokens, i, with_cas, exptime, touch)
                 )
                 return b"".join(parts)
-    append(R.END)
+    parts.append(R.END)
     return b"".join(parts)
 
 
