@@ -189,12 +189,22 @@ class WatchHub:
             )
         self._emit(CONNEVENTS, text.encode())
 
+    def add(self, watcher: Watcher) -> None:
+        self.watchers.append(watcher)
+        self._watchers_changed()
+
     def remove(self, watcher: Watcher) -> None:
         if watcher in self.watchers:
             self.watchers.remove(watcher)
-            self.engine.counters.log_watchers = len(self.watchers)
+        self._watchers_changed()
         if not self.watchers:
             self.engine.watch = None
+
+    def _watchers_changed(self) -> None:
+        self.engine.counters.log_watchers = len(self.watchers)
+        # The store snapshots an evicted item only while someone watches evictions.
+        wanted = any(w.flags & EVICTIONS for w in self.watchers)
+        self.engine.store.on_evict = self.eviction if wanted else None
 
 
 def start_watch(conn: Connection, tokens: list[bytes]) -> bytes:
@@ -216,8 +226,7 @@ def start_watch(conn: Connection, tokens: list[bytes]) -> bytes:
     if hub is None:
         hub = engine.watch = WatchHub(engine)
     watcher = Watcher(conn, flags, max(engine.settings.watcher_logbuf_size, 4096))
-    hub.watchers.append(watcher)
-    engine.counters.log_watchers = len(hub.watchers)
+    hub.add(watcher)
     conn.start_watching(watcher)
     return b"OK\r\n"
 

@@ -219,6 +219,9 @@ class Store:
         self._hot_share = [n * config.hot_lru_pct for n in classes.chunks_per_page]
         self._full_data = config.slab_chunk_max - DATA_HEADER_SIZE
         self._cas_counter = 0
+        #: Called with a snapshot of every evicted item and the clock (the
+        #: daemon's ``watch evictions``); None costs nothing per eviction.
+        self.on_evict: Callable[[Item, int], None] | None = None
         self._seq = 0
         self._flush_seq = 0  # items with seq <= this are flushed
         self._flush_time = -1  # items with time_set <= this are flushed
@@ -1236,6 +1239,8 @@ class Store:
                 st["evicted_unfetched"][cls] += 1
             if bits & ACTIVE:
                 st["evicted_active"][cls] += 1
+            if self.on_evict is not None:
+                self.on_evict(self._snapshot(page, off, hdr), now)
             self._remove_ref(ref, page, off, hdr)
             self._window_evicted[cls] += 1
             return True

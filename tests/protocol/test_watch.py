@@ -82,3 +82,35 @@ def test_watcher_removed_on_close() -> None:
     watcher.receive_data(b"")
     assert env.engine.watch is None
     assert env.engine.counters.log_watchers == 0
+
+
+def test_evictions_are_logged_like_memcached() -> None:
+    """memcached 1.6.18 -m 2, 50,000-byte values with ttl 100: the first
+    eviction line reads ``type=eviction key=key0 fetch=no ttl=100 la=0
+    clsid=29 size=50000`` (tests/differential/test_watch_evictions.py compares
+    the whole stream with the real server)."""
+    env, watcher = session(memory_limit=2 * 1024 * 1024)
+    assert send(watcher, b"watch evictions\r\n") == b"OK\r\n"
+    assert env.store.on_evict is not None
+    client = Connection(env.engine, fd=27)
+    value = b"x" * 50_000
+    for i in range(60):
+        assert send(client, b"set key%d 0 100 50000\r\n%b\r\n" % (i, value)) == b"STORED\r\n"
+    lines = drive(watcher, []).output.decode().splitlines()
+    assert lines, "no eviction logged"
+    bodies = [line.split(" ", 2)[2] for line in lines]
+    assert bodies[0] == "type=eviction key=key0 fetch=no ttl=100 la=0 clsid=29 size=50000"
+    evicted = [re.search(r"key=(\S+)", b).group(1) for b in bodies]  # type: ignore[union-attr]
+    assert evicted == [f"key{i}" for i in range(len(evicted))]
+    assert len(evicted) == env.store.stats()["evictions"]
+
+
+def test_eviction_hook_only_while_someone_watches_evictions() -> None:
+    env, watcher = session()
+    send(watcher, b"watch fetchers\r\n")
+    assert env.store.on_evict is None
+    other = Connection(env.engine, fd=28)
+    send(other, b"watch evictions\r\n")
+    assert env.store.on_evict is not None
+    other.receive_data(b"")  # the evictions watcher goes away
+    assert env.store.on_evict is None
