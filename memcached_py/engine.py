@@ -210,6 +210,9 @@ class Engine:
     ) -> None:
         self.settings = settings
         self.store = store
+        # Bound once: calling a bound method skips the by-name method lookup
+        # a call through the ``StoreAPI`` protocol pays (once per key read).
+        self._store_get_value: Callable[[bytes], tuple[int, bytes, int] | None] = store.get_value
         self.clock = clock
         self.control = control
         self.counters = ServerCounters()
@@ -268,7 +271,7 @@ class Engine:
         if self.watch is not None or self.detail_enabled:
             item = self.get(key)
             return None if item is None else (item.flags, item.value, item.cas)
-        res = self.store.get_value(key)
+        res = self._store_get_value(key)
         c = self.counters
         c.cmd_get += 1
         if res is None:

@@ -1,10 +1,13 @@
-"""Compact hash index: key -> item ref, open addressing over one ``array('q')``.
+"""Compact hash index: key -> item ref, open addressing over one ``vec[i64]``.
 
 Each slot is 0 (empty) or ``tag << ref_bits | ref`` where ``tag`` is the
 low ``tag_bits`` bits of ``hash(key)`` and ``ref`` the item's header chunk.
 The key itself is not stored here: a candidate is confirmed by comparing
 against the key bytes in the chunk.  8 bytes per slot, no Python object per
-item.
+item.  The table is a ``librt.vecs.vec[i64]`` (mypyc's runtime library):
+compiled code reads and writes its slots as machine integers, where an
+``array('q')`` slot costs a Python int allocation per read (measured: 4 ns
+against 45 ns per probe); uncompiled code uses the same type through librt.
 
 Linear probing from ``hash & mask``; deletion shifts later entries back
 (no tombstones), using the tag to recompute an entry's home slot, which is
@@ -25,8 +28,10 @@ exactly once.
 from __future__ import annotations
 
 import mmap
-from array import array
 from typing import Final
+
+from librt.vecs import extend, vec
+from mypy_extensions import i64
 
 from slab._layout import OFF_KEYLEN
 
@@ -43,6 +48,14 @@ HASH_MASK: Final = (1 << 62) - 1
 ENTRY_BITS: Final = 62
 #: A moved or deleted entry of the old table while it drains.
 TOMBSTONE: Final = -1
+
+
+def zeroed_slots(n: int) -> vec[i64]:
+    """A table of ``n`` empty slots (``n`` a power of two), by doubling."""
+    slots = vec[i64]([0])
+    while len(slots) < n:
+        slots = extend(slots, slots)
+    return slots
 
 
 def key_hash(key: bytes) -> int:
@@ -94,10 +107,10 @@ class ItemIndex:
         self.tag_mask = (1 << (ENTRY_BITS - ref_bits)) - 1
         self.key_offset = key_offset
         self.count = 0
-        self.slots: array[int] = array("q", bytes(8 << initial_power))
+        self.slots: vec[i64] = zeroed_slots(1 << initial_power)
         self.mask = (1 << initial_power) - 1
         #: the table being drained while growing, else None
-        self.old_slots: array[int] | None = None
+        self.old_slots: vec[i64] | None = None
         self.old_mask = 0
         self.migrate_pos = 0
         self.migrate_per_insert = migrate_per_insert
@@ -119,7 +132,7 @@ class ItemIndex:
                 return -old - 2
         return slot
 
-    def _probe(self, slots: array[int], mask: int, key: bytes, h: int) -> int:
+    def _probe(self, slots: vec[i64], mask: int, key: bytes, h: int) -> int:
         pages = self.pages
         shift = self.page_shift
         omask = self.offset_mask
@@ -157,7 +170,7 @@ class ItemIndex:
                 return -old - 2
         return slot
 
-    def _probe_ref(self, slots: array[int], mask: int, h: int, ref: int) -> int:
+    def _probe_ref(self, slots: vec[i64], mask: int, h: int, ref: int) -> int:
         rmask = self.ref_mask
         i = h & mask
         while True:
@@ -172,8 +185,11 @@ class ItemIndex:
         """Add ``ref`` for a key (hash ``h``) that is not in the table."""
         if self.old_slots is not None:
             self.migrate(self.migrate_per_insert)
-            if self.old_slots is not None and (self.count + 1) * 8 > (self.mask + 1) * 7:
-                self.migrate(len(self.old_slots))  # never let the new table fill up
+            # ``growing`` (a call) re-reads the attribute: ``migrate`` may have
+            # finished, and mypy keeps an ``is not None`` narrowing across the
+            # call, which compiled code would trust.
+            if self.growing and (self.count + 1) * 8 > (self.mask + 1) * 7:
+                self.migrate(self.mask + 1)  # never let the new table fill up
         if self.old_slots is None and (self.count + 1) * LOAD_DEN > (self.mask + 1) * LOAD_NUM:
             self._start_growing()
         self._place(((h & self.tag_mask) << self.ref_bits) | ref)
@@ -225,7 +241,7 @@ class ItemIndex:
         self.old_mask = self.mask
         self.migrate_pos = 0
         cap = (self.mask + 1) * 2
-        self.slots = array("q", bytes(8 * cap))
+        self.slots = zeroed_slots(cap)
         self.mask = cap - 1
 
     def migrate(self, n: int) -> None:
@@ -252,8 +268,8 @@ class ItemIndex:
     def refs(self) -> list[int]:
         """Every indexed ref (debugging)."""
         rmask = self.ref_mask
-        old = self.old_slots if self.old_slots is not None else array("q")
-        return [e & rmask for e in (*self.slots, *old) if e > 0]
+        tables = [self.slots] if self.old_slots is None else [self.slots, self.old_slots]
+        return [e & rmask for slots in tables for e in slots if e > 0]
 
     def check(self, hash_of_ref: dict[int, int]) -> None:
         """Assert the invariants, given ``ref -> hash(key)`` for every live item."""

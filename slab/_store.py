@@ -36,7 +36,7 @@ from __future__ import annotations
 import mmap
 from array import array
 from collections.abc import Callable, Iterator
-from typing import Any, Final
+from typing import Final
 
 from slab._allocator import MAX_PAGES, Allocator, budget_pages
 from slab._config import (
@@ -207,7 +207,9 @@ class Store:
         self._body = BODY_WITH_CAS if config.cas_enabled else BODY
         # Bound once: a compiled call through an attribute skips the method
         # lookup that ``self._header.unpack_from(...)`` pays on every read.
-        self._unpack_header: Callable[..., tuple[Any, ...]] = self._header.unpack_from
+        # Typed as ints so compiled code keeps the fields unboxed (Any would
+        # make every comparison and bit test a generic Python operation).
+        self._unpack_header: Callable[[mmap.mmap, int], tuple[int, ...]] = self._header.unpack_from
         self._lru = SegmentedLru(alloc.pages, alloc.page_shift, classes.largest)
         self._ref_bits = alloc.page_shift + PAGE_ID_BITS
         self._index = ItemIndex(alloc.pages, alloc.page_shift, self._ref_bits, self._hdr)
