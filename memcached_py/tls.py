@@ -15,22 +15,24 @@ from dataclasses import dataclass, field
 
 from memcached_py.settings import Settings
 
-#: memcached's ``ssl_verify_mode`` numbers -> ``ssl`` verify modes. memcached
+#: memcached's ``ssl_verify_mode`` numbers -> ``ssl.VerifyMode`` names. memcached
 #: distinguishes 2 (require) and 3 (require, verify once per session); the
 #: standard library verifies once per handshake either way, so both require.
+#: Names, not members: reading ``ssl`` at import would load OpenSSL in a daemon
+#: started without ``-Z`` (see ``lazymod``).
 VERIFY_MODES = {
-    0: ssl.CERT_NONE,
-    1: ssl.CERT_OPTIONAL,
-    2: ssl.CERT_REQUIRED,
-    3: ssl.CERT_REQUIRED,
+    0: "CERT_NONE",
+    1: "CERT_OPTIONAL",
+    2: "CERT_REQUIRED",
+    3: "CERT_REQUIRED",
 }
 
-#: memcached's ``ssl_min_version`` numbers.
+#: memcached's ``ssl_min_version`` numbers -> ``ssl.TLSVersion`` names.
 MIN_VERSIONS = {
-    0: ssl.TLSVersion.TLSv1,
-    1: ssl.TLSVersion.TLSv1_1,
-    2: ssl.TLSVersion.TLSv1_2,
-    3: ssl.TLSVersion.TLSv1_3,
+    0: "TLSv1",
+    1: "TLSv1_1",
+    2: "TLSv1_2",
+    3: "TLSv1_3",
 }
 
 
@@ -43,8 +45,8 @@ def build_context(settings: Settings) -> ssl.SSLContext:
     if not settings.ssl_chain_cert or not settings.ssl_key:
         raise TLSConfigError("ssl_chain_cert and ssl_key are required with -Z")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = MIN_VERSIONS[settings.ssl_min_version]
-    context.verify_mode = VERIFY_MODES[settings.ssl_verify_mode]
+    context.minimum_version = ssl.TLSVersion[MIN_VERSIONS[settings.ssl_min_version]]
+    context.verify_mode = ssl.VerifyMode[VERIFY_MODES[settings.ssl_verify_mode]]
     try:
         context.load_cert_chain(settings.ssl_chain_cert, settings.ssl_key)
         if settings.ssl_ca_cert:

@@ -1,0 +1,120 @@
+"""The daemon's own memory: deferred imports (``lazymod``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from memcached_py import lazymod
+from memcached_py.cli import defer_unused_modules
+from memcached_py.settings import Settings
+from tests.servers import REPO_ROOT
+
+
+def run_python(code: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO_ROOT,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def test_deferred_module_loads_on_first_attribute_and_is_shared() -> None:
+    out = run_python(
+        """
+        import sys
+        from memcached_py import lazymod
+        assert lazymod.defer("colorsys")
+        import colorsys as early
+        assert not lazymod.is_loaded("colorsys")
+        assert "colorsys" in sys.modules
+        rgb = early.hsv_to_rgb(0.0, 0.0, 1.0)  # first attribute: loads the module
+        assert lazymod.is_loaded("colorsys")
+        import colorsys as late
+        assert late is sys.modules["colorsys"] and late is not early
+        assert early.hsv_to_rgb is late.hsv_to_rgb and early.__file__ == late.__file__
+        assert not lazymod.defer("colorsys")  # already imported: left alone
+        print(rgb)
+        """
+    )
+    assert out == "(1.0, 1.0, 1.0)"
+
+
+def test_deferred_module_that_fails_to_import_stays_deferred() -> None:
+    out = run_python(
+        """
+        import sys
+        from memcached_py import lazymod
+        assert lazymod.defer("no_such_module_here")
+        import no_such_module_here as m
+        for _ in range(2):
+            try:
+                m.anything
+            except ModuleNotFoundError:
+                print("raised")
+        assert sys.modules["no_such_module_here"] is m
+        """
+    )
+    assert out == "raised\nraised"
+
+
+def test_daemon_import_leaves_openssl_unloaded_without_tls_and_auth() -> None:
+    out = run_python(
+        """
+        import sys
+        from memcached_py import lazymod
+        from memcached_py.cli import defer_unused_modules
+        from memcached_py.settings import Settings
+        print(defer_unused_modules(Settings()))
+        import memcached_py.daemon
+        print(lazymod.is_loaded("hmac"), "_hashlib" in sys.modules)
+        """
+    )
+    assert out.splitlines() == ["['ssl', 'hmac']", "False False"]
+
+
+@pytest.mark.xfail(
+    reason="compiled server.py's _TLS dataclass reads ssl.SSLObject at import (see lazymod)",
+    strict=False,
+)
+def test_daemon_import_leaves_ssl_unloaded_without_tls() -> None:
+    out = run_python(
+        """
+        import sys
+        from memcached_py import lazymod
+        from memcached_py.cli import defer_unused_modules
+        from memcached_py.settings import Settings
+        defer_unused_modules(Settings())
+        import memcached_py.daemon
+        print(lazymod.is_loaded("ssl"), "_ssl" in sys.modules)
+        """
+    )
+    assert out == "False False"
+
+
+def test_features_that_are_on_are_not_deferred() -> None:
+    out = run_python(
+        """
+        from memcached_py.cli import defer_unused_modules
+        from memcached_py.settings import Settings
+        print(defer_unused_modules(Settings(auth_file="/some/file")))
+        print(defer_unused_modules(Settings(enable_ssl=True)))
+        """
+    )
+    assert out.splitlines() == ["['ssl']", "['hmac']"]
+
+
+def test_defer_unused_modules_in_process_defers_nothing_already_imported() -> None:
+    import hmac  # noqa: F401
+    import ssl  # noqa: F401
+
+    assert defer_unused_modules(Settings()) == []
+    assert lazymod.is_loaded("ssl") and lazymod.is_loaded("hmac")
