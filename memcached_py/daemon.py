@@ -9,6 +9,9 @@ file, then serve. Signals:
 - SIGUSR1 (and ``shutdown graceful``): close listeners, finish every reply
   already being written, then exit 0.
 - SIGHUP: reload TLS certificates and the ``-Y`` auth file.
+
+While serving, freed C heap memory goes back to the OS once a second
+(``heap.trim_forever``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import sys
 import trio
 
 import slab
+from memcached_py import heap
 from memcached_py.auth import load_auth_file
 from memcached_py.engine import Engine, slab_config, wall_clock
 from memcached_py.listen import ListenError
@@ -149,6 +153,7 @@ async def _serve_with_signals(server: Server, early_signals: list[int]) -> None:
                     act_on(signum)
 
             nursery.start_soon(watch_signals)
+            nursery.start_soon(heap.trim_forever)
             await server.serve()
             nursery.cancel_scope.cancel()
 

@@ -1,4 +1,4 @@
-"""The daemon's own memory: deferred imports (``lazymod``)."""
+"""The daemon's own memory: deferred imports (``lazymod``) and heap trimming (``heap``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import sys
 import textwrap
 
 import pytest
+import trio
+import trio.testing
 
-from memcached_py import lazymod
+from memcached_py import heap, lazymod
 from memcached_py.cli import defer_unused_modules
 from memcached_py.settings import Settings
 from tests.servers import REPO_ROOT
@@ -118,3 +120,38 @@ def test_defer_unused_modules_in_process_defers_nothing_already_imported() -> No
 
     assert defer_unused_modules(Settings()) == []
     assert lazymod.is_loaded("ssl") and lazymod.is_loaded("hmac")
+
+
+@pytest.mark.skipif(not heap.available(), reason="needs glibc malloc_trim")
+def test_trim_returns_freed_heap_to_the_os() -> None:
+    out = run_python(
+        """
+        import ctypes
+        from memcached_py import heap
+        libc = ctypes.CDLL(None)
+        libc.mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD: free() alone keeps the memory
+        def anon_kb():
+            for line in open("/proc/self/status"):
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1])
+        blocks = [bytes(4000) for _ in range(4000)]  # 16 MB on the C heap (> 512 B)
+        pin = bytes(4000)  # keeps the freed blocks below the heap's top
+        before = anon_kb()
+        del blocks
+        freed = anon_kb()
+        released = heap.trim()
+        print(before - freed < 4000, released, freed - anon_kb() > 12000)
+        """
+    )
+    assert out == "True True True"
+
+
+def test_trim_forever_trims_every_interval() -> None:
+    calls: list[float] = []
+
+    async def main() -> None:
+        with trio.move_on_after(3.5):
+            await heap.trim_forever(1.0, lambda: calls.append(trio.current_time()))
+
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    assert calls == [1.0, 2.0, 3.0]
