@@ -68,7 +68,7 @@ def test_deferred_module_that_fails_to_import_stays_deferred() -> None:
     assert out == "raised\nraised"
 
 
-def test_daemon_import_leaves_openssl_unloaded_without_tls_and_auth() -> None:
+def test_daemon_import_leaves_openssl_and_idna_unloaded_without_tls_and_auth() -> None:
     out = run_python(
         """
         import sys
@@ -77,10 +77,10 @@ def test_daemon_import_leaves_openssl_unloaded_without_tls_and_auth() -> None:
         from memcached_py.settings import Settings
         print(defer_unused_modules(Settings()))
         import memcached_py.daemon
-        print(lazymod.is_loaded("hmac"), "_hashlib" in sys.modules)
+        print(lazymod.is_loaded("hmac"), "_hashlib" in sys.modules, lazymod.is_loaded("idna"))
         """
     )
-    assert out.splitlines() == ["['ssl', 'hmac']", "False False"]
+    assert out.splitlines() == ["['idna', 'ssl', 'hmac']", "False False False"]
 
 
 @pytest.mark.xfail(
@@ -102,16 +102,19 @@ def test_daemon_import_leaves_ssl_unloaded_without_tls() -> None:
     assert out == "False False"
 
 
-def test_features_that_are_on_are_not_deferred() -> None:
+@pytest.mark.parametrize(
+    ("settings", "deferred"),
+    [("auth_file='/some/file'", "['idna', 'ssl']"), ("enable_ssl=True", "['idna', 'hmac']")],
+)
+def test_features_that_are_on_are_not_deferred(settings: str, deferred: str) -> None:
     out = run_python(
-        """
+        f"""
         from memcached_py.cli import defer_unused_modules
         from memcached_py.settings import Settings
-        print(defer_unused_modules(Settings(auth_file="/some/file")))
-        print(defer_unused_modules(Settings(enable_ssl=True)))
+        print(defer_unused_modules(Settings({settings})))
         """
     )
-    assert out.splitlines() == ["['ssl']", "['hmac']"]
+    assert out == deferred
 
 
 def test_defer_unused_modules_in_process_defers_nothing_already_imported() -> None:
