@@ -26,6 +26,7 @@ from setuptools.command.build_ext import build_ext
 #: package stays independent of the daemon in compiled form too.
 SLAB_MODULES = [
     "slab/_allocator.py",
+    "slab/_clock.py",
     "slab/_config.py",
     "slab/_index.py",
     "slab/_layout.py",

@@ -44,10 +44,13 @@ EXIT_STARTUP_FAILED = 71
 
 def build_server(settings: Settings) -> Server:
     """Store + engine + server, not yet bound."""
-    store = slab.Store(slab_config(settings), wall_clock)
+    # One clock for store and engine, refreshed by the server once per
+    # event-loop round (see slab/_clock.py): not a system call per access.
+    clock = slab.CachedClock(wall_clock)
+    store = slab.Store(slab_config(settings), clock)
 
     def make_engine(server: Server) -> Engine:
-        return Engine(settings, store, wall_clock, control=server)
+        return Engine(settings, store, clock, control=server)
 
     server = Server(settings, make_engine)
     if settings.auth_file:

@@ -47,6 +47,7 @@ from memcached_py.listen import ListenAddress, parse_listen_entry, resolve
 from memcached_py.protocol.connection import Connection
 from memcached_py.settings import Settings
 from memcached_py.tls import TLSState
+from slab import CachedClock
 
 log = logging.getLogger("memcached_py.server")
 
@@ -90,15 +91,27 @@ class _Client:
     tls: _TLS | None = None
 
 
-@dataclass(eq=False, slots=True)
 class _TLS:
-    """A TLS session driven in memory: raw bytes in and out go through the BIOs."""
+    """A TLS session driven in memory: raw bytes in and out go through the BIOs.
 
-    obj: ssl.SSLObject
-    incoming: ssl.MemoryBIO
-    outgoing: ssl.MemoryBIO
-    accepted_at: float
-    handshaken: bool = False
+    A plain class, not a dataclass: compiled, a dataclass looks up its field
+    types at import, and ``ssl.SSLObject`` would load OpenSSL without -Z.
+    """
+
+    __slots__ = ("accepted_at", "handshaken", "incoming", "obj", "outgoing")
+
+    def __init__(
+        self,
+        obj: ssl.SSLObject,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+        accepted_at: float,
+    ) -> None:
+        self.obj = obj
+        self.incoming = incoming
+        self.outgoing = outgoing
+        self.accepted_at = accepted_at
+        self.handshaken = False
 
 
 @dataclass(slots=True)
@@ -142,6 +155,11 @@ class Server:
         self._epoll = select.epoll()
         self._runnable: list[_Client] = []
         self._round_started = time.monotonic()  # "now" for the current loop round
+        clock = self.engine.clock
+        #: refreshes the store's and engine's clock once per round (slab/_clock.py)
+        self._refresh_clock: Callable[[], int] | None = (
+            clock.refresh if isinstance(clock, CachedClock) else None
+        )
         self.max_reqs_per_event = settings.max_reqs_per_event
         self._shutdown: trio.Event = trio.Event()
         self._graceful = False
@@ -283,6 +301,8 @@ class Server:
         idle_timeout = self.settings.idle_timeout
         while True:
             await trio.sleep(HOUSEKEEPING_INTERVAL)
+            if self._refresh_clock is not None:
+                self._refresh_clock()
             store = self.engine.store
             store.maintain()
             if self.engine.lru_crawler_enabled:
@@ -320,6 +340,8 @@ class Server:
                 await trio.lowlevel.wait_readable(epoll_fd)
                 continue
             self._round_started = time.monotonic()
+            if self._refresh_clock is not None:
+                self._refresh_clock()
             runnable, self._runnable = self._runnable, []
             for fd, mask in events:
                 client = self._clients.get(fd)

@@ -2,10 +2,11 @@
 segmented LRU, lazy expiry, flush, eviction and page rebalancing.
 
 Public API (see slab/API.md): ``Store``, ``SlabConfig``, ``Item``,
-``ReassignResult``, the errors, ``slab_class_sizes`` and ``item_total_size``.
+``ReassignResult``, ``CachedClock``, the errors, ``slab_class_sizes`` and ``item_total_size``.
 This package imports neither trio nor ``memcached_py``.
 """
 
+from slab._clock import CachedClock
 from slab._config import item_total_size, slab_class_sizes
 from slab._store import AUTOMOVE_FOLLOW_SHIFTS, Store
 from slab._types import (
@@ -29,6 +30,7 @@ __all__ = [
     "KEY_MAX_LENGTH",
     "MAX_SLAB_CLASSES",
     "MEGABYTE",
+    "CachedClock",
     "Item",
     "OutOfMemory",
     "ReassignResult",

@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterator
 from typing import Final
 
 from slab._allocator import MAX_PAGES, Allocator, budget_pages
+from slab._clock import CachedClock
 from slab._config import (
     FLAGS_SIZE,
     KEY_TERMINATOR_SIZE,
@@ -186,6 +187,8 @@ class Store:
     def __init__(self, config: SlabConfig, clock: Callable[[], int]) -> None:
         self.config = config
         self._clock = clock
+        #: set when the clock is a CachedClock: read as an attribute (see _now)
+        self._cached_clock: CachedClock | None = clock if isinstance(clock, CachedClock) else None
         self.automove: int = config.slab_automove
         self._classes = classes = ClassTable(config)
         self._largest = classes.largest
@@ -248,6 +251,10 @@ class Store:
     # =====================================================================
     # reads
     # =====================================================================
+    def _now(self) -> int:
+        cached = self._cached_clock
+        return cached.now if cached is not None else self._clock()
+
     def get_value(self, key: bytes) -> tuple[int, bytes, int] | None:
         """``(flags, value, cas)`` of a live item, with the side effects of
         ``get(key, bump=True)``; the request path's fast read."""
@@ -287,7 +294,7 @@ class Store:
                     break
             i = (i + 1) & mask
         hdr = self._unpack_header(page, off)
-        now = self._clock()
+        now = self._now()
         exptime = hdr[F_EXPTIME]
         if (
             (exptime and exptime <= now)
@@ -332,7 +339,7 @@ class Store:
         page = self._pages[ref >> self._shift]
         assert page is not None
         off = ref & self._omask
-        return not self._is_dead(self._unpack_header(page, off), self._clock())
+        return not self._is_dead(self._unpack_header(page, off), self._now())
 
     # =====================================================================
     # writes
@@ -374,7 +381,7 @@ class Store:
         if total > self._item_size_max:
             self._counts["store_too_large"] += 1
             raise TooLarge(f"item of {total} bytes exceeds item_size_max")
-        now = self._clock()
+        now = self._now()
         if self._cas_enabled:
             if cas is None:
                 self._cas_counter += 1
@@ -513,7 +520,7 @@ class Store:
     # flush / expiry
     # =====================================================================
     def flush_all(self, at: int | None = None) -> None:
-        now = self._clock()
+        now = self._now()
         self._promote_flush(now)
         if at is None or at <= now:
             self._flush_seq = self._seq
@@ -523,7 +530,7 @@ class Store:
 
     def crawl_step(self, budget: int = 1000) -> int:
         """Examine up to ``budget`` items in page order; reclaim the dead ones."""
-        now = self._clock()
+        now = self._now()
         self._promote_flush(now)
         alloc = self._alloc
         pages = self._pages
@@ -579,7 +586,7 @@ class Store:
     def maintain(self) -> None:
         """Index growth steps, LRU juggling for every class, then the level-1
         automove decision."""
-        now = self._clock()
+        now = self._now()
         self._promote_flush(now)
         self._index.migrate(MIGRATE_PER_MAINTAIN)
         if self._segmented:
@@ -598,7 +605,7 @@ class Store:
             return False
         alloc = self._alloc
         alloc.max_pages = budget_pages(limit_bytes, page_size)
-        now = self._clock()
+        now = self._now()
         while alloc.pages_in_use > alloc.max_pages:
             pid = self._page_to_release(now)
             if not pid:
@@ -620,7 +627,7 @@ class Store:
         pid = self._cheapest_page(src)
         if not pid:
             return ReassignResult.BUSY
-        self._move_page(pid, dst, self._clock())
+        self._move_page(pid, dst, self._now())
         return ReassignResult.OK
 
     # =====================================================================
@@ -630,7 +637,7 @@ class Store:
         return self._index.count
 
     def items(self, slab_class: int | None = None) -> Iterator[Item]:
-        now = self._clock()
+        now = self._now()
         alloc = self._alloc
         for pid in range(1, len(self._pages)):
             page = self._pages[pid]
@@ -709,7 +716,7 @@ class Store:
         return out
 
     def item_stats(self) -> list[tuple[str, int]]:
-        now = self._clock()
+        now = self._now()
         counts = self._lru.counts
         st = self._item_stats
         out: list[tuple[str, int]] = []
@@ -829,7 +836,7 @@ class Store:
         assert page is not None
         off = ref & self._omask
         hdr = self._unpack_header(page, off)
-        now = self._clock()
+        now = self._now()
         exptime = hdr[F_EXPTIME]
         if (exptime and exptime <= now) or self._is_flushed(hdr, now):
             self._lazy_remove(slot, ref, page, off, hdr, now)
@@ -1254,7 +1261,7 @@ class Store:
     def _alloc_slow(self, cls: int) -> int:
         """A chunk of ``cls`` when its free stack is empty: new page, page move or eviction."""
         alloc = self._alloc
-        now = self._clock()
+        now = self._now()
         self._promote_flush(now)
         for _ in range(ALLOC_ATTEMPTS):
             if alloc.grant_page(cls):

@@ -83,10 +83,6 @@ def test_daemon_import_leaves_openssl_and_idna_unloaded_without_tls_and_auth() -
     assert out.splitlines() == ["['idna', 'ssl', 'hmac']", "False False False"]
 
 
-@pytest.mark.xfail(
-    reason="compiled server.py's _TLS dataclass reads ssl.SSLObject at import (see lazymod)",
-    strict=False,
-)
 def test_daemon_import_leaves_ssl_unloaded_without_tls() -> None:
     out = run_python(
         """
