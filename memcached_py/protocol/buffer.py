@@ -70,7 +70,10 @@ class ReceiveBuffer:
     def find_line(self) -> int:
         """Index of the next ``\\n`` in the internal buffer, or -1."""
         buf = self._buf
-        i = buf.find(b"\n", self._scan)
+        scan = self._scan
+        if scan >= len(buf):
+            return -1  # everything buffered was searched already (the common idle case)
+        i = buf.find(b"\n", scan)
         if i < 0:
             self._scan = len(buf)
         return i
