@@ -310,12 +310,8 @@ class Store:
         else:
             vs = off + ko + klen
             value = page[vs : vs + hdr[F_NBYTES]]
-        if not bits & FETCHED:
-            page[off + OFF_BITS] = bits | FETCHED
-        elif not bits & ACTIVE:
-            page[off + OFF_BITS] = bits | ACTIVE
-        if hdr[F_ATIME] != now:
-            UINT32.pack_into(page, off + OFF_ATIME, now & UINT32_MAX)
+        if not bits & ACTIVE or not self._segmented:
+            self._mark_fetched(page, off, hdr, now)
         self._hits[hdr[F_LRU]] += 1
         return hdr[F_FLAGS], value, hdr[F_CAS] if self._cas_enabled else 0
 
@@ -899,11 +895,25 @@ class Store:
         )
 
     def _bump(self, ref: int, page: mmap.mmap, off: int, hdr: tuple[int, ...], now: int) -> None:
+        self._mark_fetched(page, off, hdr, now)
+
+    def _mark_fetched(self, page: mmap.mmap, off: int, hdr: tuple[int, ...], now: int) -> None:
+        """A fetch, as memcached's ``do_item_bump``: the first sets FETCHED, the
+        second ACTIVE. With the segmented LRU the access time moves only when
+        an item outside COLD becomes ACTIVE (an already active item costs no
+        write at all); without it, on every fetch."""
         bits = hdr[F_BITS]
+        segmented = self._segmented
         if not bits & FETCHED:
             page[off + OFF_BITS] = bits | FETCHED
+            if segmented:
+                return
         elif not bits & ACTIVE:
             page[off + OFF_BITS] = bits | ACTIVE
+            if segmented and hdr[F_LRU] & (SEGMENTS - 1) == COLD:
+                return
+        elif segmented:
+            return
         if hdr[F_ATIME] != now:
             UINT32.pack_into(page, off + OFF_ATIME, now & UINT32_MAX)
 

@@ -162,11 +162,15 @@ def test_last_access_and_fetched() -> None:
     env, conn = session()
     send(conn, b"ms k 1\r\nx\r\n")
     env.clock.now += 7
+    # memcached (segmented LRU): the first fetch only marks the item fetched;
+    # the second makes it active and moves its access time.
     assert send(conn, b"mg k l h\r\n") == b"HD l7 h0\r\n"
     env.clock.now += 3
-    assert send(conn, b"mg k l h u\r\n") == b"HD l3 h1\r\n"
+    assert send(conn, b"mg k l h u\r\n") == b"HD l10 h1\r\n"
     env.clock.now += 2
-    assert send(conn, b"mg k l\r\n") == b"HD l5\r\n"  # u did not touch it
+    assert send(conn, b"mg k l\r\n") == b"HD l12\r\n"  # u did not count as a fetch
+    env.clock.now += 1
+    assert send(conn, b"mg k l\r\n") == b"HD l1\r\n"
 
 
 def test_recache_timing() -> None:
@@ -220,9 +224,10 @@ def test_me_fields() -> None:
     env.clock.now += 4
     line = send(conn, b"me k\r\n")
     assert line.startswith(b"ME k exp=96 la=4 cas=1 fetch=no cls=1 size=")
-    send(conn, b"mg k\r\n")
-    assert b" la=0 " in send(conn, b"me k\r\n")
-    assert b"fetch=yes" in send(conn, b"me k\r\n")
+    send(conn, b"mg k\r\n")  # first fetch: marks it fetched, time unchanged
+    assert b" la=4 cas=1 fetch=yes " in send(conn, b"me k\r\n")
+    send(conn, b"mg k\r\n")  # second fetch: active, access time moves
+    assert b" la=0 cas=1 fetch=yes " in send(conn, b"me k\r\n")
     assert env.engine.counters.cmd_meta == 3
     assert send(conn, b"me nope\r\n") == b"EN\r\n"
 

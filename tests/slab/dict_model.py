@@ -7,7 +7,7 @@ is evicted, the store must answer exactly like this model.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slab import Item, TooLarge, item_total_size, slab_class_sizes
 from slab._config import ClassTable
@@ -24,6 +24,9 @@ class ModelItem:
     time_set: int
     last_access: int
     fetched: bool = False
+    active: bool = False
+    #: segmented LRU: times the store's last_access may hold (see _fetch)
+    access_times: set[int] = field(default_factory=set)
     stale: bool = False
     win_token_sent: bool = False
     key_is_binary: bool = False
@@ -88,6 +91,31 @@ class DictModel:
             total_size=self._total(key, it),
         )
 
+    def _fetch(self, it: ModelItem) -> None:
+        """memcached's do_item_bump. Segmented: the first fetch marks the item
+        fetched, the second makes it active and (outside COLD) moves its time;
+        later fetches change nothing until the LRU clears ACTIVE again. Flat
+        LRU: every fetch moves it."""
+        if not self.config.lru_segmented:
+            it.fetched = True
+            it.last_access = self.clock()
+            return
+        # Segmented: whether this fetch moves the time depends on the ACTIVE
+        # bit and the LRU segment, which the store's juggling changes and the
+        # model does not track; it only records the times that are possible.
+        if not it.access_times:
+            it.access_times.add(it.last_access)
+        if it.fetched:
+            it.access_times.add(self.clock())
+        it.fetched = True
+
+    def access_time_ok(self, item: Item) -> bool:
+        """Is ``item.last_access`` (from the store) a time the model allows?"""
+        it = self.items.get(item.key)
+        if it is None:
+            return False
+        return item.last_access in (it.access_times or {it.last_access})
+
     # --- API ---------------------------------------------------------------
     def get(self, key: bytes, *, bump: bool = True, count_hit: bool = False) -> Item | None:
         it = self._live(key)
@@ -95,8 +123,7 @@ class DictModel:
             return None
         snap = self._snapshot(key, it)
         if bump:
-            it.fetched = True
-            it.last_access = self.clock()
+            self._fetch(it)
         return snap
 
     def get_value(self, key: bytes) -> tuple[int, bytes, int] | None:
@@ -163,8 +190,7 @@ class DictModel:
             return None
         snap = self._snapshot(key, it)
         it.exptime = exptime
-        it.fetched = True
-        it.last_access = self.clock()
+        self._fetch(it)
         return snap
 
     def update(
