@@ -310,8 +310,8 @@ class Store:
         else:
             vs = off + ko + klen
             value = page[vs : vs + hdr[F_NBYTES]]
-        if not bits & ACTIVE or not self._segmented:
-            self._mark_fetched(page, off, hdr, now)
+        if not bits & ACTIVE or not self._segmented:  # else _bump writes nothing: skip the call
+            self._bump(page, off, hdr, now)
         self._hits[hdr[F_LRU]] += 1
         return hdr[F_FLAGS], value, hdr[F_CAS] if self._cas_enabled else 0
 
@@ -319,10 +319,10 @@ class Store:
         found = self._find_live(key)
         if found is None:
             return None
-        _slot, ref, page, off, hdr, now = found
+        _slot, _ref, page, off, hdr, now = found
         item = self._snapshot(page, off, hdr, key)
         if bump:
-            self._bump(ref, page, off, hdr, now)
+            self._bump(page, off, hdr, now)
         if count_hit:
             self._hits[hdr[F_LRU]] += 1
         return item
@@ -465,10 +465,10 @@ class Store:
         found = self._find_live(key)
         if found is None:
             return None
-        _slot, ref, page, off, hdr, now = found
+        _slot, _ref, page, off, hdr, now = found
         item = self._snapshot(page, off, hdr)
         INT32.pack_into(page, off + OFF_EXPTIME, clamp_exptime(exptime))
-        self._bump(ref, page, off, hdr, now)
+        self._bump(page, off, hdr, now)
         return item
 
     def update(
@@ -894,10 +894,7 @@ class Store:
             self._fixed_size + klen + hdr[F_NBYTES] + (FLAGS_SIZE if flags else 0),
         )
 
-    def _bump(self, ref: int, page: mmap.mmap, off: int, hdr: tuple[int, ...], now: int) -> None:
-        self._mark_fetched(page, off, hdr, now)
-
-    def _mark_fetched(self, page: mmap.mmap, off: int, hdr: tuple[int, ...], now: int) -> None:
+    def _bump(self, page: mmap.mmap, off: int, hdr: tuple[int, ...], now: int) -> None:
         """A fetch, as memcached's ``do_item_bump``: the first sets FETCHED, the
         second ACTIVE. With the segmented LRU the access time moves only when
         an item outside COLD becomes ACTIVE (an already active item costs no

@@ -24,8 +24,7 @@ class ModelItem:
     time_set: int
     last_access: int
     fetched: bool = False
-    active: bool = False
-    #: segmented LRU: times the store's last_access may hold (see _fetch)
+    #: segmented LRU: fetch times the store's last_access may also hold (see _fetch)
     access_times: set[int] = field(default_factory=set)
     stale: bool = False
     win_token_sent: bool = False
@@ -103,8 +102,6 @@ class DictModel:
         # Segmented: whether this fetch moves the time depends on the ACTIVE
         # bit and the LRU segment, which the store's juggling changes and the
         # model does not track; it only records the times that are possible.
-        if not it.access_times:
-            it.access_times.add(it.last_access)
         if it.fetched:
             it.access_times.add(self.clock())
         it.fetched = True
@@ -114,7 +111,7 @@ class DictModel:
         it = self.items.get(item.key)
         if it is None:
             return False
-        return item.last_access in (it.access_times or {it.last_access})
+        return item.last_access == it.last_access or item.last_access in it.access_times
 
     # --- API ---------------------------------------------------------------
     def get(self, key: bytes, *, bump: bool = True, count_hit: bool = False) -> Item | None:

@@ -154,10 +154,7 @@ class StoreMatchesModel(RuleBasedStateMachine):
     def _same(self, got: Item | None, want: Item | None) -> None:
         """Equal items; last_access per ``DictModel.access_time_ok`` (with the
         segmented LRU the model knows the possible times, not the exact one)."""
-        if got is None or want is None:
-            assert got == want
-            return
-        if not self.model.config.lru_segmented:
+        if got is None or want is None or not self.model.config.lru_segmented:
             assert got == want
             return
         assert self.model.access_time_ok(got), (got, want)
