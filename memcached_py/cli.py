@@ -26,7 +26,7 @@ from typing import NoReturn
 
 from memcached_py import PROTOCOL_VERSION, __version__, lazymod
 from memcached_py.conffile import ConfFileError, read_conf
-from memcached_py.listen import parse_listen_entry
+from memcached_py.listen import lookup_name, parse_listen_entry
 from memcached_py.settings import KILOBYTE, MEGABYTE, SLAB_PAGE_SIZE, Settings, field_names
 
 PROG = "memcached-py"
@@ -937,9 +937,13 @@ def _check_listen(s: Settings) -> None:
             address = parse_listen_entry(entry, s.port)
             if s.port == 0 and address.port == 0:
                 continue  # not bound
-            host = address.host or None
             socket.getaddrinfo(
-                host, address.port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_PASSIVE
+                lookup_name(address.host),
+                address.port,
+                socket.AF_UNSPEC,
+                socket.SOCK_STREAM,
+                0,
+                socket.AI_PASSIVE,
             )
         except socket.gaierror as exc:
             raise UsageError(f"getaddrinfo(): {exc.strerror}{tail}", EX_OSERR) from exc

@@ -54,14 +54,27 @@ def parse_listen_entry(entry: str, default_port: int) -> ListenAddress:
     return ListenAddress(host, 0 if port < 0 else port, tls)
 
 
+def lookup_name(host: str) -> str | bytes | None:
+    """``host`` as ``socket.getaddrinfo`` should get it: None for "any",
+    bytes when it is ASCII.
+
+    Given a ``str``, getaddrinfo encodes it with the ``idna`` codec, whose
+    import (``encodings.idna``, ``stringprep``, ``unicodedata``) stays
+    resident: measured 448 kB of RSS for the life of the daemon.  An ASCII
+    name needs no IDNA encoding; others still get it.
+    """
+    if not host:
+        return None
+    return host.encode("ascii") if host.isascii() else host
+
+
 def resolve(
     address: ListenAddress,
 ) -> list[tuple[int, tuple[str, int] | tuple[str, int, int, int]]]:
     """(family, sockaddr) pairs to bind for ``address``; raises ListenError."""
-    host = address.host or None
     try:
         infos = socket.getaddrinfo(
-            host,
+            lookup_name(address.host),
             address.port,
             address.family_hint(),
             socket.SOCK_STREAM,

@@ -101,8 +101,6 @@ from slab._types import (
     TooLarge,
 )
 
-#: Bits of a ref that hold the page id (the rest of a 63-bit index slot is the tag).
-PAGE_ID_BITS: Final = 16
 #: Automove level of this store's own policy (the default).
 AUTOMOVE_FOLLOW_SHIFTS: Final = 3
 #: Highest automove level.
@@ -214,10 +212,9 @@ class Store:
         # make every comparison and bit test a generic Python operation).
         self._unpack_header: Callable[[mmap.mmap, int], tuple[int, ...]] = self._header.unpack_from
         self._lru = SegmentedLru(alloc.pages, alloc.page_shift, classes.largest)
-        self._ref_bits = alloc.page_shift + PAGE_ID_BITS
-        self._index = ItemIndex(alloc.pages, alloc.page_shift, self._ref_bits, self._hdr)
-        self._ref_mask = self._index.ref_mask
-        self._tag_mask = self._index.tag_mask
+        self._index = ItemIndex(
+            alloc.pages, alloc.page_shift, alloc.max_pages.bit_length(), self._hdr
+        )
         self._segmented = config.lru_segmented
         self._temp_lru = config.temp_lru
         #: chunks per page * hot_lru_pct, per class (HOT's share is per 100 chunks)
@@ -258,41 +255,16 @@ class Store:
     def get_value(self, key: bytes) -> tuple[int, bytes, int] | None:
         """``(flags, value, cas)`` of a live item, with the side effects of
         ``get(key, bump=True)``; the request path's fast read."""
-        h = key_hash(key)
         index = self._index
-        slots = index.slots
-        mask = index.mask
-        pages = self._pages
-        shift = self._shift
-        omask = self._omask
-        rbits = self._ref_bits
-        rmask = self._ref_mask
+        i = index.find(key, key_hash(key))
+        if i == -1:
+            return None
+        ref = index.ref_at(i)
+        page = self._pages[ref >> self._shift]
+        assert page is not None
+        off = ref & self._omask
         ko = self._hdr
         klen = len(key)
-        tag = h & self._tag_mask
-        i = h & mask
-        while True:
-            e = slots[i]
-            if not e:
-                if index.old_slots is None:
-                    return None
-                # The index is growing: the key may still be in the old table.
-                i = index.find(key, h)
-                if i == -1:
-                    return None
-                ref = index.ref_at(i)
-                page = pages[ref >> shift]
-                assert page is not None
-                off = ref & omask
-                break
-            if e >> rbits == tag:
-                ref = e & rmask
-                page = pages[ref >> shift]
-                assert page is not None
-                off = ref & omask
-                if page[off + 44] == klen and page[off + ko : off + ko + klen] == key:
-                    break
-            i = (i + 1) & mask
         hdr = self._unpack_header(page, off)
         now = self._now()
         exptime = hdr[F_EXPTIME]
@@ -601,6 +573,7 @@ class Store:
             return False
         alloc = self._alloc
         alloc.max_pages = budget_pages(limit_bytes, page_size)
+        self._index.widen(alloc.max_pages.bit_length())  # page ids stay <= max_pages
         now = self._now()
         while alloc.pages_in_use > alloc.max_pages:
             pid = self._page_to_release(now)

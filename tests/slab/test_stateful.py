@@ -193,7 +193,8 @@ class StoreUnderPressure(RuleBasedStateMachine):
         # A tiny index draining one slot per insert, so that lookups, deletes
         # and moves meet an index in the middle of its incremental growth.
         store = self.store
-        store._index = ItemIndex(store._pages, store._shift, store._ref_bits, store._hdr, 2)
+        bits = store._index.page_id_bits
+        store._index = ItemIndex(store._pages, store._shift, bits, store._hdr, 2)
         self.saved_migrate = slab._index.MIGRATE_PER_INSERT
         slab._index.MIGRATE_PER_INSERT = 1
         self.written: dict[bytes, bytes] = {}
