@@ -154,3 +154,23 @@ def test_trim_forever_trims_every_interval() -> None:
 
     trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
     assert calls == [1.0, 2.0, 3.0]
+
+
+def test_resolving_listen_addresses_leaves_the_idna_codec_unloaded() -> None:
+    out = run_python(
+        """
+        import sys
+        from memcached_py.listen import parse_listen_entry, resolve
+        print(resolve(parse_listen_entry("localhost", 11211))[0][0] > 0)
+        print("encodings.idna" in sys.modules)
+        """
+    )
+    assert out.splitlines() == ["True", "False"]
+
+
+def test_lookup_name_passes_ascii_names_as_bytes() -> None:
+    from memcached_py.listen import lookup_name
+
+    assert lookup_name("") is None
+    assert lookup_name("127.0.0.1") == b"127.0.0.1"
+    assert lookup_name("bücher.example") == "bücher.example"  # getaddrinfo IDNA-encodes it
