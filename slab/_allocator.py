@@ -50,6 +50,7 @@ class Allocator:
         "page_used",
         "pages",
         "used_chunks",
+        "words",
     )
 
     def __init__(self, classes: ClassTable, page_size: int, memory_limit: int) -> None:
@@ -61,6 +62,10 @@ class Allocator:
         n = classes.largest + 1
         #: page id -> mmap (None for an unused id); index 0 is never used.
         self.pages: list[mmap.mmap | None] = [None]
+        #: page id -> the same page as 64-bit words (None alongside a None
+        #: page): the LRU links are read and written through it, an indexed
+        #: store with no argument parsing or buffer export per access.
+        self.words: list[memoryview | None] = [None]
         self.page_class: list[int] = [0]
         self.page_used: list[int] = [0]
         self._free_page_ids: list[int] = []
@@ -120,16 +125,18 @@ class Allocator:
         """Map a new page from the budget for ``cls``; its page id, or 0."""
         if not self.can_grow():
             return 0
+        if not self._free_page_ids and len(self.pages) > MAX_PAGES:
+            return 0
         page = mmap.mmap(-1, self.page_size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        words = memoryview(page)[: self.page_size & ~7].cast("q")
         if self._free_page_ids:
             pid = self._free_page_ids.pop()
             self.pages[pid] = page
+            self.words[pid] = words
         else:
             pid = len(self.pages)
-            if pid > MAX_PAGES:
-                page.close()
-                return 0
             self.pages.append(page)
+            self.words.append(words)
             self.page_class.append(0)
             self.page_used.append(0)
         self._attach(pid, cls)
@@ -173,9 +180,12 @@ class Allocator:
         """Unmap the empty page ``pid`` and return it to the budget."""
         self.detach_page(pid)
         page = self.pages[pid]
-        assert page is not None
+        words = self.words[pid]
+        assert page is not None and words is not None
+        words.release()  # else the mmap refuses to close (an exported buffer)
         page.close()
         self.pages[pid] = None
+        self.words[pid] = None
         self._free_page_ids.append(pid)
 
     def chunk_refs(self, pid: int) -> Iterator[int]:

@@ -211,7 +211,7 @@ class Store:
         # Typed as ints so compiled code keeps the fields unboxed (Any would
         # make every comparison and bit test a generic Python operation).
         self._unpack_header: Callable[[mmap.mmap, int], tuple[int, ...]] = self._header.unpack_from
-        self._lru = SegmentedLru(alloc.pages, alloc.page_shift, classes.largest)
+        self._lru = SegmentedLru(alloc.pages, alloc.words, alloc.page_shift, classes.largest)
         self._index = ItemIndex(
             alloc.pages, alloc.page_shift, alloc.max_pages.bit_length(), self._hdr
         )
