@@ -87,8 +87,10 @@ def micro(n: int) -> None:
     per_op("empty loop (baseline)", do_loop, n)
     per_op("set (new keys, no eviction)", do_set, n)
     per_op("set (replace existing keys)", do_set, n)
-    per_op("get_value (hit)", do_get_value, n)
+    per_op("get_value (hit, first fetch)", do_get_value, n)
     per_op("get -> Item (hit)", do_get, n)
+    # Fetched twice by now: ACTIVE, the steady state of a hot key (no write).
+    per_op("get_value (hit, active item)", do_get_value, n)
     per_op("get_value (miss)", do_miss, n)
 
     full = slab.Store(slab.SlabConfig(memory_limit=8 * MB), clock)
