@@ -84,7 +84,10 @@ class ReceiveBuffer:
         line end, or (after None) to the bytes buffered without a newline."""
         buf = self._buf
         pos = self._pos
-        nl = buf.find(b"\n", self._scan)
+        scan = self._scan
+        # Everything buffered already searched (after each batch of whole
+        # requests: the buffer is empty): skip the ``find`` method call.
+        nl = buf.find(b"\n", scan) if scan < len(buf) else -1
         if nl < 0:
             self._scan = n = len(buf)
             self.last_raw = n - pos
@@ -92,7 +95,8 @@ class ReceiveBuffer:
         end = nl
         if end > pos and buf[end - 1] == 13:
             end -= 1
-        line = buf[pos:end] if type(buf) is bytes else bytes(buf[pos:end])
+        # isinstance, not type(): compiled, the narrowed slice is a native call
+        line = buf[pos:end] if isinstance(buf, bytes) else bytes(buf[pos:end])
         self.last_raw = nl + 1 - pos
         nl += 1
         if nl >= len(buf):
@@ -133,8 +137,10 @@ class ReceiveBuffer:
     def take(self, n: int) -> bytes:
         """Consume exactly ``n`` bytes (caller checked ``len(self) >= n``)."""
         pos = self._pos
-        data = bytes(self._buf[pos : pos + n])
-        self._consumed(pos + n)
+        buf = self._buf
+        end = pos + n
+        data = buf[pos:end] if isinstance(buf, bytes) else bytes(buf[pos:end])
+        self._consumed(end)
         return data
 
     def discard(self, n: int) -> int:
