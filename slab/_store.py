@@ -38,6 +38,9 @@ from array import array
 from collections.abc import Callable, Iterator
 from typing import Final
 
+from librt.vecs import vec
+from mypy_extensions import i64
+
 from slab._allocator import MAX_PAGES, Allocator, budget_pages
 from slab._clock import CachedClock
 from slab._config import (
@@ -241,7 +244,9 @@ class Store:
         self._item_stats = {name: [0] * n for name in _ITEM_STATS}
         self._slab_counts = {name: [0] * n for name in _SLAB_COUNTS}
         self._counts = dict.fromkeys(_GLOBAL_COUNTS, 0)
-        self._hits = [0] * (n * SEGMENTS)  # per lru id
+        #: hits per lru id; a vec: compiled, ``+= 1`` on a list element is a
+        #: generic Python add, on a vec[i64] a machine add (one per key read)
+        self._hits = vec[i64]([0] * (n * SEGMENTS))
         self._cmd_set = self._slab_counts["cmd_set"]
         self._sizes: dict[int, int] | None = {} if config.track_sizes else None
 
@@ -668,7 +673,9 @@ class Store:
             per_page = classes.chunks_per_page[cls]
             total = n_pages * per_page
             used = alloc.used_chunks[cls]
-            hits = sum(self._hits[cls << 2 : (cls << 2) + SEGMENTS])
+            hits = 0
+            for lru_id in range(cls << 2, (cls << 2) + SEGMENTS):
+                hits += self._hits[lru_id]
             out += [
                 (f"{cls}:chunk_size", classes.sizes[cls]),
                 (f"{cls}:chunks_per_page", per_page),
@@ -730,7 +737,7 @@ class Store:
                 counter[:] = [0] * len(counter)
         for name in self._counts:
             self._counts[name] = 0
-        self._hits[:] = [0] * len(self._hits)
+        self._hits = vec[i64]([0] * len(self._hits))
 
     # =====================================================================
     # debugging

@@ -146,8 +146,20 @@ def parse_flags(tok: bytes) -> int | None:
 
 
 # ------------------------------------------------------------------------ gets
-def _value_line(key: bytes, flags: int, value: bytes) -> bytes:
-    return b"VALUE %b %d %d\r\n" % (key, flags, len(value))
+#: Value sizes whose VALUE line end with flags 0 is prebuilt (~45 KB in all).
+PREBUILT_LINE_ENDS: Final = 1024
+_ZERO_FLAGS_LINE_ENDS: Final = [b" 0 %d\r\n" % size for size in range(PREBUILT_LINE_ENDS)]
+
+
+def value_line_end(flags: int, size: int) -> bytes:
+    """``b" <flags> <size>\\r\\n"``, the end of a ``VALUE`` line.
+
+    Prebuilt for flags 0 and small values, most replies: compiled, turning
+    two ints into digits costs a third of a multiget's per-key formatting.
+    """
+    if flags == 0 and size < PREBUILT_LINE_ENDS:
+        return _ZERO_FLAGS_LINE_ENDS[size]
+    return b" %d %d\r\n" % (flags, size)
 
 
 def cmd_get(conn: Connection, tokens: list[bytes]) -> bytes:
@@ -159,7 +171,7 @@ def cmd_get(conn: Connection, tokens: list[bytes]) -> bytes:
         if res is None:
             return R.END
         value = res[1]
-        return b"".join((b"VALUE %b %d %d\r\n" % (key, res[0], len(value)), value, b"\r\nEND\r\n"))
+        return b"VALUE %b%b%b\r\nEND\r\n" % (key, value_line_end(res[0], len(value)), value)
     if len(tokens) < 2:
         raise bad_format()
     return _multiget(conn, tokens, 1, False, 0)
@@ -252,7 +264,7 @@ def _multiget_piece(
                     b"VALUE %b %d %d %d\r\n%b\r\n" % (key, res[0], len(value), res[2], value)
                 )
             else:
-                parts.append(b"VALUE %b %d %d\r\n%b\r\n" % (key, res[0], len(value), value))
+                parts.append(b"VALUE %b%b%b\r\n" % (key, value_line_end(res[0], len(value)), value))
             size += len(value) + len(key) + 24
             if size >= GET_PIECE and i < n:
                 conn.continue_with(

@@ -3,6 +3,10 @@ chunking invariance by ``check``)."""
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from memcached_py.protocol.text import value_line_end
 from tests.protocol.helpers import Env, check, send, session
 
 BAD = b"CLIENT_ERROR bad command line format\r\n"
@@ -370,3 +374,9 @@ def test_metadump_streams_in_pieces_and_keeps_order() -> None:
     assert len(pieces) > 1
     assert out.startswith(b"OK\r\n") and out.endswith(b"END\r\nVERSION 1.6.45\r\n")
     assert out.count(b"key=key") == 10_000
+
+
+@given(st.integers(0, 2**32 - 1) | st.just(0), st.integers(0, 4096))
+def test_value_line_end_matches_formatting(flags: int, size: int) -> None:
+    """The prebuilt line ends (flags 0, small sizes) equal the formatted ones."""
+    assert value_line_end(flags, size) == b" %d %d\r\n" % (flags, size)
