@@ -215,40 +215,63 @@ class ItemIndex:
     # ------------------------------------------------------------ lookups
     def find(self, key: bytes, h: int) -> int:
         """Slot number holding ``key`` (hash ``h``), or -1."""
-        slot = self._probe(self.slots, self.mask, key, h)
-        if slot < 0 and self.old_slots is not None:
-            old = self._probe(self.old_slots, self.old_mask, key, h)
-            if old >= 0:
-                return -old - 2
+        slot = self.first_match(h)
+        while slot != -1 and not self._holds(slot, key):
+            slot = self.next_match(h, slot)
         return slot
 
-    def _probe(self, slots: vec[i64], mask: int, key: bytes, h: int) -> int:
+    def first_match(self, h: int) -> int:
+        """The first slot on ``h``'s probe path whose entry carries ``h``'s tag,
+        or -1: a candidate whose key the caller compares (``next_match`` goes
+        on). Slot numbers as ``find`` returns them."""
+        slot = self._scan(self.slots, self.mask, h, h & self.mask)
+        if slot == -1 and self.old_slots is not None:
+            return self._first_old_match(h)
+        return slot
+
+    def next_match(self, h: int, slot: int) -> int:
+        """The candidate after ``slot`` (see ``first_match``), or -1."""
+        if slot >= 0:
+            nxt = self._scan(self.slots, self.mask, h, (slot + 1) & self.mask)
+            if nxt == -1 and self.old_slots is not None:
+                return self._first_old_match(h)
+            return nxt
+        old_slots = self.old_slots
+        assert old_slots is not None
+        old = self._scan(old_slots, self.old_mask, h, (-slot - 1) & self.old_mask)
+        return -old - 2 if old >= 0 else -1
+
+    def _first_old_match(self, h: int) -> int:
+        old_slots = self.old_slots
+        assert old_slots is not None
+        old = self._scan(old_slots, self.old_mask, h, h & self.old_mask)
+        return -old - 2 if old >= 0 else -1
+
+    def _scan(self, slots: vec[i64], mask: int, h: int, i: int) -> int:
         # The hot loop of every lookup: entry extraction written out inline.
-        pages = self.pages
-        shift = self.page_shift
-        omask = self.offset_mask
         cbits = self.cref_bits
-        cmask = self.cref_mask
         wshift = self.word_shift
         lmask = self.lane_mask
         emask = self.entry_mask
         tomb = self.tombstone
-        ko = self.key_offset
-        klen = len(key)
         tag = (h >> self.tag_shift) & self.tag_mask
-        i = h & mask
         while True:
             e = (slots[i >> wshift] >> ((i & lmask) * NARROW_LANE_BITS)) & emask
             if not e:
                 return -1
             if e >> cbits == tag and e != tomb:
-                ref = (e & cmask) << REF_ALIGN_BITS
-                page = pages[ref >> shift]
-                assert page is not None
-                off = ref & omask
-                if page[off + OFF_KEYLEN] == klen and page[off + ko : off + ko + klen] == key:
-                    return i
+                return i
             i = (i + 1) & mask
+
+    def _holds(self, slot: int, key: bytes) -> bool:
+        """Whether the item of candidate ``slot`` has key ``key``."""
+        ref = self.ref_at(slot)
+        page = self.pages[ref >> self.page_shift]
+        assert page is not None
+        off = ref & self.offset_mask
+        ko = off + self.key_offset
+        klen = len(key)
+        return page[off + OFF_KEYLEN] == klen and page[ko : ko + klen] == key
 
     def ref_at(self, slot: int) -> int:
         if slot < -1:

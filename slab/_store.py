@@ -36,7 +36,8 @@ from __future__ import annotations
 import mmap
 from array import array
 from collections.abc import Callable, Iterator
-from typing import Final
+from struct import Struct
+from typing import Final, cast
 
 from librt.vecs import vec
 from mypy_extensions import i64
@@ -97,6 +98,7 @@ from slab._lru import SegmentedLru
 from slab._types import (
     CAS_SIZE,
     ITEM_HEADER_SIZE,
+    KEY_MAX_LENGTH,
     Item,
     OutOfMemory,
     ReassignResult,
@@ -214,6 +216,12 @@ class Store:
         # Typed as ints so compiled code keeps the fields unboxed (Any would
         # make every comparison and bit test a generic Python operation).
         self._unpack_header: Callable[[mmap.mmap, int], tuple[int, ...]] = self._header.unpack_from
+        #: per key length: unpack_from of the header followed by the key (get_value)
+        self._keyed_unpack: list[Callable[[mmap.mmap, int], tuple[object, ...]] | None] = [None] * (
+            KEY_MAX_LENGTH + 1
+        )
+        self._key_field = len(self._header.unpack(bytes(self._header.size)))
+        self._page_size = config.page_size
         self._lru = SegmentedLru(alloc.pages, alloc.words, alloc.page_shift, classes.largest)
         self._index = ItemIndex(
             alloc.pages, alloc.page_shift, alloc.max_pages.bit_length(), self._hdr
@@ -259,38 +267,59 @@ class Store:
 
     def get_value(self, key: bytes) -> tuple[int, bytes, int] | None:
         """``(flags, value, cas)`` of a live item, with the side effects of
-        ``get(key, bump=True)``; the request path's fast read."""
-        index = self._index
-        i = index.find(key, key_hash(key))
-        if i == -1:
-            return None
-        ref = index.ref_at(i)
-        page = self._pages[ref >> self._shift]
-        assert page is not None
-        off = ref & self._omask
-        ko = self._hdr
+        ``get(key, bump=True)``; the request path's fast read.
+
+        One ``struct`` call reads a candidate's header and key together (the
+        index keeps only a few hash bits per entry, so the key decides),
+        where ``ItemIndex.find`` would slice the key out first (valgrind:
+        ~1,000 instructions less per hit).
+        """
         klen = len(key)
-        hdr = self._unpack_header(page, off)
+        if klen > KEY_MAX_LENGTH:  # no unpacker prebuilt for it: the general path
+            item = self.get(key, count_hit=True)
+            return None if item is None else (item.flags, item.value, item.cas)
+        unpack = self._keyed_unpack[klen]
+        if unpack is None:
+            unpack = Struct(f"{self._header.format}{klen}s").unpack_from
+            self._keyed_unpack[klen] = unpack
+        index = self._index
+        h = key_hash(key)
+        last_off = self._page_size - self._hdr - klen  # a key of klen bytes fits
+        key_field = self._key_field
+        slot = index.first_match(h)
+        while True:
+            if slot == -1:
+                return None
+            ref = index.ref_at(slot)
+            off = ref & self._omask
+            if off <= last_off:
+                page = self._pages[ref >> self._shift]
+                assert page is not None
+                hdr = unpack(page, off)
+                if cast(bytes, hdr[key_field]) == key and cast(int, hdr[F_KEYLEN]) == klen:
+                    break
+            slot = index.next_match(h, slot)
         now = self._now()
-        exptime = hdr[F_EXPTIME]
+        exptime = cast(int, hdr[F_EXPTIME])
         if (
             (exptime and exptime <= now)
-            or hdr[F_SEQ] <= self._flush_seq
-            or hdr[F_TIME_SET] <= self._flush_time
-            or (self._flush_at and self._is_flushed(hdr, now))
+            or cast(int, hdr[F_SEQ]) <= self._flush_seq
+            or cast(int, hdr[F_TIME_SET]) <= self._flush_time
+            or (self._flush_at and self._is_flushed(self._unpack_header(page, off), now))
         ):
-            self._lazy_remove(i, ref, page, off, hdr, now)
+            self._lazy_remove(slot, ref, page, off, self._unpack_header(page, off), now)
             return None
-        bits = hdr[F_BITS]
+        bits = cast(int, hdr[F_BITS])
+        lru = cast(int, hdr[F_LRU])
         if bits & CHUNKED:
-            value = self._read_chunked(page, off, hdr)
+            value = self._read_chunked(page, off, self._unpack_header(page, off))
         else:
-            vs = off + ko + klen
-            value = page[vs : vs + hdr[F_NBYTES]]
+            vs = off + self._hdr + klen
+            value = page[vs : vs + cast(int, hdr[F_NBYTES])]
         if not bits & ACTIVE or not self._segmented:  # else _bump writes nothing: skip the call
-            self._bump(page, off, hdr, now)
-        self._hits[hdr[F_LRU]] += 1
-        return hdr[F_FLAGS], value, hdr[F_CAS] if self._cas_enabled else 0
+            self._bump(page, off, bits, lru, cast(int, hdr[F_ATIME]), now)
+        self._hits[lru] += 1
+        return cast(int, hdr[F_FLAGS]), value, cast(int, hdr[F_CAS]) if self._cas_enabled else 0
 
     def get(self, key: bytes, *, bump: bool = True, count_hit: bool = False) -> Item | None:
         found = self._find_live(key)
@@ -299,7 +328,7 @@ class Store:
         _slot, _ref, page, off, hdr, now = found
         item = self._snapshot(page, off, hdr, key)
         if bump:
-            self._bump(page, off, hdr, now)
+            self._bump(page, off, hdr[F_BITS], hdr[F_LRU], hdr[F_ATIME], now)
         if count_hit:
             self._hits[hdr[F_LRU]] += 1
         return item
@@ -445,7 +474,7 @@ class Store:
         _slot, _ref, page, off, hdr, now = found
         item = self._snapshot(page, off, hdr)
         INT32.pack_into(page, off + OFF_EXPTIME, clamp_exptime(exptime))
-        self._bump(page, off, hdr, now)
+        self._bump(page, off, hdr[F_BITS], hdr[F_LRU], hdr[F_ATIME], now)
         return item
 
     def update(
@@ -874,12 +903,11 @@ class Store:
             self._fixed_size + klen + hdr[F_NBYTES] + (FLAGS_SIZE if flags else 0),
         )
 
-    def _bump(self, page: mmap.mmap, off: int, hdr: tuple[int, ...], now: int) -> None:
+    def _bump(self, page: mmap.mmap, off: int, bits: int, lru: int, atime: int, now: int) -> None:
         """A fetch, as memcached's ``do_item_bump``: the first sets FETCHED, the
         second ACTIVE. With the segmented LRU the access time moves only when
         an item outside COLD becomes ACTIVE (an already active item costs no
         write at all); without it, on every fetch."""
-        bits = hdr[F_BITS]
         segmented = self._segmented
         if not bits & FETCHED:
             page[off + OFF_BITS] = bits | FETCHED
@@ -887,11 +915,11 @@ class Store:
                 return
         elif not bits & ACTIVE:
             page[off + OFF_BITS] = bits | ACTIVE
-            if segmented and hdr[F_LRU] & (SEGMENTS - 1) == COLD:
+            if segmented and lru & (SEGMENTS - 1) == COLD:
                 return
         elif segmented:
             return
-        if hdr[F_ATIME] != now:
+        if atime != now:
             UINT32.pack_into(page, off + OFF_ATIME, now & UINT32_MAX)
 
     def _accounted(self, hdr: tuple[int, ...]) -> int:

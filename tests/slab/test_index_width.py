@@ -110,3 +110,30 @@ def test_narrow_table_of_2_19_slots_holds_2_mib() -> None:
         tracemalloc.stop()
     assert index.narrow and index.hash_bytes == 2 * MB
     assert 2 * MB <= held < 2 * MB * 1.05
+
+
+def test_candidates_with_shared_tags_and_prefixes_during_growth() -> None:
+    """get_value walks the index's tag candidates (first_match / next_match)
+    and lets the stored key decide: keys that are prefixes of each other, in
+    a table still draining its old half, all read back as themselves."""
+    store = make(64 * MB)
+    index = store._index
+    keys = [b"k%d" % i for i in range(60_000)]  # k1 is a prefix of k10, k100, ...
+    grew_while_reading = False
+    for n, key in enumerate(keys):
+        store.set(key, key[::-1], n, 0)
+        if index.growing:
+            grew_while_reading = True
+            for probe in (keys[0], keys[n // 2], key):
+                got = store.get_value(probe)
+                assert got is not None and got[1] == probe[::-1]
+    assert grew_while_reading
+    tag_bits = index.tag_mask.bit_length()
+    assert tag_bits <= 8  # few tag bits: most lookups meet other keys' entries first
+    for n, key in enumerate(keys):
+        got = store.get_value(key)
+        assert got is not None and got[:2] == (n, key[::-1]), key
+        assert index.find(key, hash(key) & ((1 << 62) - 1)) >= -1
+    for missing in (b"k", b"k60000", b"k" + b"9" * 249, b"x" * 251):
+        assert store.get_value(missing) is None
+    store._check_invariants()
