@@ -8,6 +8,7 @@ import pytest
 
 from slab import SlabConfig, Store
 from slab._index import ItemIndex
+from tests.slab.small_index import use_small_index
 
 MB = 1024 * 1024
 GB = 1024 * MB
@@ -61,14 +62,7 @@ def test_width_follows_the_largest_page_id_the_budget_allows(
 @pytest.mark.parametrize("memory_limit", [64 * MB, 16 * GB])
 def test_growth_and_deletes_while_growing(memory_limit: int) -> None:
     store = make(memory_limit)
-    store._index = ItemIndex(
-        store._pages,
-        store._shift,
-        store._index.page_id_bits,
-        store._hdr,
-        initial_power=3,
-        migrate_per_insert=1,
-    )
+    use_small_index(store, initial_power=3)
     for i in range(2000):
         store.set(b"key:%d" % i, b"v%d" % i, i, 0)
         if i % 5 == 0:

@@ -18,6 +18,7 @@ from slab import (
     item_total_size,
     slab_class_sizes,
 )
+from tests.slab.small_index import use_small_index
 
 MB = 1024 * 1024
 KB = 1024
@@ -547,17 +548,8 @@ def test_index_grows_incrementally() -> None:
 
 
 def test_tiny_index_never_fills_while_growing() -> None:
-    import slab._index
-
     store, _ = make()
-    store._index = slab._index.ItemIndex(
-        store._pages,
-        store._shift,
-        store._index.page_id_bits,
-        store._hdr,
-        initial_power=2,
-        migrate_per_insert=1,
-    )
+    use_small_index(store, initial_power=2)
     for i in range(300):
         store.set(b"key%d" % i, b"", 0, 0)
         if i % 3 == 0:
