@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -158,6 +159,47 @@ def test_idle_timeout_closes_and_counts() -> None:
         assert idle.recv(10) == b""  # the server closed it after ~1-2 s
         assert stats(server.address)["idle_kicks"] == "1"
     finally:
+        server.stop()
+
+
+def test_timers_and_signals_run_under_steady_traffic() -> None:
+    """The event loop waits for busy sockets in its own epoll (server.py,
+    DIRECT_WAIT) and hands control to trio only now and then: trio's timers
+    (idle timeout) and signal handling (SIGTERM) must still run while a
+    client keeps one request in flight all the time."""
+    server = start("ours", ["-o", "idle_timeout=1"])
+    stop = threading.Event()
+    served = [0]
+
+    def keep_busy() -> None:
+        with socket.create_connection(server.address, timeout=5) as busy:
+            while not stop.is_set():
+                try:
+                    busy.sendall(b"get k\r\n")
+                    if recv_until(busy, b"END\r\n") != b"END\r\n":
+                        return
+                except OSError:
+                    return  # the SIGTERM below closed it
+                served[0] += 1
+
+    threads = [threading.Thread(target=keep_busy, daemon=True) for _ in range(2)]
+    try:
+        idle = server.connect(timeout=5)
+        idle.sendall(b"version\r\n")
+        recv_until(idle, b"\r\n")
+        for thread in threads:
+            thread.start()
+        # The busy clients' own idle clocks keep resetting; the idle one's runs out.
+        assert idle.recv(10) == b""
+        assert served[0] > 100, served
+        started = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(timeout=5) == 0
+        assert time.monotonic() - started < 2
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=5)
         server.stop()
 
 
