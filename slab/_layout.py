@@ -77,7 +77,6 @@ HEADER_WITH_CAS: Final = struct.Struct("<16xqiIIIIBBBxq")
 #: Header fields written when an item is stored (everything but the links).
 BODY: Final = struct.Struct("<qiIIIIBBBB")
 BODY_WITH_CAS: Final = struct.Struct("<qiIIIIBBBBq")
-LINKS: Final = struct.Struct("<qq")
 INT64: Final = struct.Struct("<q")
 INT32: Final = struct.Struct("<i")
 UINT32: Final = struct.Struct("<I")

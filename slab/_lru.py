@@ -15,11 +15,13 @@ from __future__ import annotations
 import mmap
 from typing import Final
 
-from slab._layout import OFF_LRU, SEGMENTS
+from slab._layout import OFF_LRU, OFF_NEXT, OFF_PREV, SEGMENTS
 
-#: A chunk's links as indexes into its page's 64-bit words (chunks are
-#: 8-byte aligned): ``prev`` at word ``offset >> 3``, ``next`` right after.
+#: A chunk's offset in its page -> its first 64-bit word (chunks are 8-byte aligned).
 WORD_SHIFT: Final = 3
+#: The links' words within a chunk.
+PREV_WORD: Final = OFF_PREV >> WORD_SHIFT
+NEXT_WORD: Final = OFF_NEXT >> WORD_SHIFT
 
 
 class SegmentedLru:
@@ -62,13 +64,13 @@ class SegmentedLru:
         off = ref & mask
         w = off >> WORD_SHIFT
         head = self.heads[lru]
-        words[w] = 0
-        words[w + 1] = head
+        words[w + PREV_WORD] = 0
+        words[w + NEXT_WORD] = head
         page[off + OFF_LRU] = lru
         if head:
             hwords = self.words[head >> shift]
             assert hwords is not None
-            hwords[(head & mask) >> WORD_SHIFT] = ref
+            hwords[((head & mask) >> WORD_SHIFT) + PREV_WORD] = ref
         else:
             self.tails[lru] = ref
         self.heads[lru] = ref
@@ -101,19 +103,19 @@ class SegmentedLru:
         assert words is not None and page is not None
         off = ref & mask
         w = off >> WORD_SHIFT
-        prev: int = words[w]
-        nxt: int = words[w + 1]
+        prev: int = words[w + PREV_WORD]
+        nxt: int = words[w + NEXT_WORD]
         lru: int = page[off + OFF_LRU]
         if prev:
             pwords = all_words[prev >> shift]
             assert pwords is not None
-            pwords[((prev & mask) >> WORD_SHIFT) + 1] = nxt if target is None else target
+            pwords[((prev & mask) >> WORD_SHIFT) + NEXT_WORD] = nxt if target is None else target
         else:
             self.heads[lru] = nxt if target is None else target
         if nxt:
             nwords = all_words[nxt >> shift]
             assert nwords is not None
-            nwords[(nxt & mask) >> WORD_SHIFT] = prev if target is None else target
+            nwords[((nxt & mask) >> WORD_SHIFT) + PREV_WORD] = prev if target is None else target
         else:
             self.tails[lru] = prev if target is None else target
         return lru
@@ -123,7 +125,7 @@ class SegmentedLru:
         words = self.words[ref >> self.page_shift]
         assert words is not None
         w = (ref & self.offset_mask) >> WORD_SHIFT
-        return words[w], words[w + 1]
+        return words[w + PREV_WORD], words[w + NEXT_WORD]
 
     def walk(self, lru: int) -> list[int]:
         """Refs of list ``lru`` from head to tail (debugging)."""

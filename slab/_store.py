@@ -305,9 +305,12 @@ class Store:
             (exptime and exptime <= now)
             or cast(int, hdr[F_SEQ]) <= self._flush_seq
             or cast(int, hdr[F_TIME_SET]) <= self._flush_time
-            or (self._flush_at and self._is_flushed(self._unpack_header(page, off), now))
+            or (
+                self._flush_at
+                and self._is_flushed(cast(int, hdr[F_SEQ]), cast(int, hdr[F_TIME_SET]), now)
+            )
         ):
-            self._lazy_remove(slot, ref, page, off, self._unpack_header(page, off), now)
+            self._lazy_remove(slot, ref, exptime, now)
             return None
         bits = cast(int, hdr[F_BITS])
         lru = cast(int, hdr[F_LRU])
@@ -843,30 +846,31 @@ class Store:
         hdr = self._unpack_header(page, off)
         now = self._now()
         exptime = hdr[F_EXPTIME]
-        if (exptime and exptime <= now) or self._is_flushed(hdr, now):
-            self._lazy_remove(slot, ref, page, off, hdr, now)
+        if (exptime and exptime <= now) or self._is_flushed(hdr[F_SEQ], hdr[F_TIME_SET], now):
+            self._lazy_remove(slot, ref, exptime, now)
             return None
         return slot, ref, page, off, hdr, now
 
-    def _lazy_remove(
-        self, slot: int, ref: int, page: mmap.mmap, off: int, hdr: tuple[int, ...], now: int
-    ) -> None:
-        exptime = hdr[F_EXPTIME]
+    def _lazy_remove(self, slot: int, ref: int, exptime: int, now: int) -> None:
+        """Remove an item a read found dead, counting why (expired or flushed)."""
         if exptime and exptime <= now:
             self._counts["get_expired"] += 1
         else:
             self._counts["get_flushed"] += 1
         self._remove(slot, ref)
 
-    def _is_flushed(self, hdr: tuple[int, ...], now: int) -> bool:
-        if hdr[F_SEQ] <= self._flush_seq or hdr[F_TIME_SET] <= self._flush_time:
+    def _is_flushed(self, seq: int, time_set: int, now: int) -> bool:
+        """Whether an item (its ``seq`` and ``time_set`` header fields) is flushed."""
+        if seq <= self._flush_seq or time_set <= self._flush_time:
             return True
         at = self._flush_at
-        return bool(at) and at <= now and hdr[F_TIME_SET] <= at
+        return bool(at) and at <= now and time_set <= at
 
     def _is_dead(self, hdr: tuple[int, ...], now: int) -> bool:
         exptime = hdr[F_EXPTIME]
-        return bool(exptime and exptime <= now) or self._is_flushed(hdr, now)
+        if exptime and exptime <= now:
+            return True
+        return self._is_flushed(hdr[F_SEQ], hdr[F_TIME_SET], now)
 
     def _promote_flush(self, now: int) -> None:
         """A delayed flush whose time has come becomes permanent."""

@@ -82,15 +82,11 @@ class ReceiveBuffer:
         """Consume and return the next complete line (without ``\n`` or
         ``\r\n``), or None. Sets ``last_raw`` to the line's length with its
         line end, or (after None) to the bytes buffered without a newline."""
+        nl = self.find_line()
         buf = self._buf
         pos = self._pos
-        scan = self._scan
-        # Everything buffered already searched (after each batch of whole
-        # requests: the buffer is empty): skip the ``find`` method call.
-        nl = buf.find(b"\n", scan) if scan < len(buf) else -1
         if nl < 0:
-            self._scan = n = len(buf)
-            self.last_raw = n - pos
+            self.last_raw = len(buf) - pos
             return None
         end = nl
         if end > pos and buf[end - 1] == 13:
